@@ -1,0 +1,58 @@
+// File: icmpkit/wire/address.hpp
+//
+// IpAddress: an IPv4 or IPv6 address (with IPv6 scope id) as plain bytes, the
+// address type of every layer below net/ (net/ converts to asio::ip::address).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "icmpkit/result.hpp"
+#include "icmpkit/wire/checksum.hpp"
+#include "icmpkit/wire/types.hpp"
+
+namespace icmpkit::wire {
+
+class IpAddress {
+ public:
+  /// 0.0.0.0
+  IpAddress() noexcept = default;
+  explicit IpAddress(const Ipv4Address& v4) noexcept;
+  explicit IpAddress(const Ipv6Address& v6, std::uint32_t scope_id = 0) noexcept;
+
+  /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text, with optional "%scope"
+  /// (numeric, or an interface name resolved by the caller beforehand).
+  /// Errors: errc::invalid_argument.
+  static Result<IpAddress> parse(std::string_view text) noexcept;
+
+  Family family() const noexcept { return family_; }
+  bool is_v4() const noexcept { return family_ == Family::v4; }
+  bool is_v6() const noexcept { return family_ == Family::v6; }
+
+  /// The address bytes (4 or 16 of them).
+  ConstBytes bytes() const noexcept;
+  Ipv4Address v4() const noexcept;  ///< First 4 bytes; meaningful when is_v4().
+  Ipv6Address v6() const noexcept;  ///< All 16 bytes; meaningful when is_v6().
+  std::uint32_t scope_id() const noexcept { return scope_id_; }
+
+  bool is_unspecified() const noexcept;
+  bool is_loopback() const noexcept;
+
+  std::string to_string() const;
+
+  friend bool operator==(const IpAddress&, const IpAddress&) noexcept = default;
+
+ private:
+  Family family_ = Family::v4;
+  std::array<std::byte, 16> bytes_{};
+  std::uint32_t scope_id_ = 0;
+};
+
+/// Hash for unordered containers keyed by address.
+struct IpAddressHash {
+  std::size_t operator()(const IpAddress& address) const noexcept;
+};
+
+}  // namespace icmpkit::wire

@@ -1,0 +1,89 @@
+// inet_pton/inet_ntop are pure libc text conversions (no system call), so the
+// wire layer may use them without breaking its "no OS calls" rule.
+#include "icmpkit/wire/address.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+namespace icmpkit::wire {
+
+IpAddress::IpAddress(const Ipv4Address& v4) noexcept : family_(Family::v4) {
+  std::copy(v4.begin(), v4.end(), bytes_.begin());
+}
+
+IpAddress::IpAddress(const Ipv6Address& v6, std::uint32_t scope_id) noexcept
+    : family_(Family::v6), bytes_(v6), scope_id_(scope_id) {}
+
+Result<IpAddress> IpAddress::parse(std::string_view text) noexcept {
+  char buffer[64];
+  if (text.empty() || text.size() >= sizeof(buffer)) return errc::invalid_argument;
+  std::memcpy(buffer, text.data(), text.size());
+  buffer[text.size()] = '\0';
+  Ipv4Address v4{};
+  if (text.find(':') == std::string_view::npos) {
+    if (inet_pton(AF_INET, buffer, v4.data()) != 1) return errc::invalid_argument;
+    return IpAddress(v4);
+  }
+  std::uint32_t scope = 0;
+  if (char* percent = std::strchr(buffer, '%')) {
+    *percent = '\0';
+    const char* scope_text = percent + 1;
+    const char* end = buffer + text.size();
+    const auto [ptr, ec] = std::from_chars(scope_text, end, scope);
+    if (ec != std::errc{} || ptr != end) return errc::invalid_argument;
+  }
+  Ipv6Address v6{};
+  if (inet_pton(AF_INET6, buffer, v6.data()) != 1) return errc::invalid_argument;
+  return IpAddress(v6, scope);
+}
+
+ConstBytes IpAddress::bytes() const noexcept {
+  return ConstBytes(bytes_).first(is_v4() ? 4 : 16);
+}
+
+Ipv4Address IpAddress::v4() const noexcept {
+  Ipv4Address out{};
+  std::copy_n(bytes_.begin(), 4, out.begin());
+  return out;
+}
+
+Ipv6Address IpAddress::v6() const noexcept { return bytes_; }
+
+bool IpAddress::is_unspecified() const noexcept {
+  const auto b = bytes();
+  return std::all_of(b.begin(), b.end(), [](std::byte x) { return x == std::byte{0}; });
+}
+
+bool IpAddress::is_loopback() const noexcept {
+  if (is_v4()) return bytes_[0] == std::byte{127};
+  for (std::size_t i = 0; i < 15; ++i) {
+    if (bytes_[i] != std::byte{0}) return false;
+  }
+  return bytes_[15] == std::byte{1};
+}
+
+std::string IpAddress::to_string() const {
+  char buffer[INET6_ADDRSTRLEN + 16] = {};
+  inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), buffer, sizeof(buffer));
+  std::string out(buffer);
+  if (is_v6() && scope_id_ != 0) out += "%" + std::to_string(scope_id_);
+  return out;
+}
+
+std::size_t IpAddressHash::operator()(const IpAddress& address) const noexcept {
+  // FNV-1a over family, bytes and scope: cheap and well spread for addresses.
+  std::uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](std::uint8_t byte) {
+    h ^= byte;
+    h *= 1099511628211ull;
+  };
+  mix(static_cast<std::uint8_t>(address.family()));
+  for (auto b : address.bytes()) mix(static_cast<std::uint8_t>(b));
+  for (int i = 0; i < 4; ++i) mix(static_cast<std::uint8_t>(address.scope_id() >> (8 * i)));
+  return static_cast<std::size_t>(h);
+}
+
+}  // namespace icmpkit::wire
