@@ -22,5 +22,11 @@ install(FILES "${CMAKE_CURRENT_BINARY_DIR}/icmpkitConfig.cmake"
               "${CMAKE_CURRENT_BINARY_DIR}/icmpkitConfigVersion.cmake"
         DESTINATION ${ICMPKIT_CMAKE_DIR})
 
+# The engine library exists only once it has sources (it is header-only/INTERFACE before).
+set(ICMPKIT_PC_LIBS "-licmpkit")
+if(ICMPKIT_ENGINE_SOURCES)
+  string(APPEND ICMPKIT_PC_LIBS " -licmpkit_engine")
+endif()
+string(APPEND ICMPKIT_PC_LIBS " -licmpkit_wire")
 configure_file(cmake/icmpkit.pc.in "${CMAKE_CURRENT_BINARY_DIR}/icmpkit.pc" @ONLY)
 install(FILES "${CMAKE_CURRENT_BINARY_DIR}/icmpkit.pc" DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
