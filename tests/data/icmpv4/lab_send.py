@@ -70,8 +70,9 @@ def main() -> None:
         name = sys.argv[3].encode()
         name += b"\0" * (-len(name) % 4)
         obj = ext_object(3, 1, name)  # class 3 Interface Identification, C-Type 1 by name
-        # id 0x2a2a, seq 7, L bit clear (the interface is on the proxy node itself)
-        send_icmp(sys.argv[2], icmp(42, 0, struct.pack("!HBB", 0x2a2a, 7, 0), ext_structure(obj)))
+        # id 0x2a2a, seq 7, L bit set: Linux answers only for interfaces on
+        # the probed node itself (L = 1) and silently drops L = 0 queries.
+        send_icmp(sys.argv[2], icmp(42, 0, struct.pack("!HBB", 0x2a2a, 7, 1), ext_structure(obj)))
     elif cmd == "extecho-addr":
         # C-Type 3 by address: AFI 1 (IPv4), address length 4, reserved
         obj = ext_object(3, 3, struct.pack("!HBB", 1, 4, 0) + socket.inet_aton(sys.argv[3]))
