@@ -64,6 +64,10 @@ struct OpenOptions {
   /// Raw sockets only: a classic BPF filter on v4 and ICMPV6_FILTER on v6
   /// that let through echo replies and ICMP error messages only.
   bool install_kernel_filter = true;
+  /// Software transmit timestamps (SO_TIMESTAMPING, see set_transmit_timestamps
+  /// in sys/options.hpp): each sent probe then also yields an error-queue
+  /// record with origin txstatus. Off by default.
+  bool transmit_timestamps = false;
 };
 
 /// One attempt at opening a socket of a given kind and why it failed.
