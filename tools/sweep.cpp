@@ -1,0 +1,494 @@
+// `icmpkit sweep`: fping(8) for fping users. Many targets (arguments, -f
+// file or stdin, -g CIDR blocks and ranges, IPv4 and IPv6 mixed) pinged over
+// one socket per family by net::Pinger, with fping's flags, lines, -s
+// statistics and exit codes, plus --rate and --json.
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "icmpkit/net/pinger.hpp"
+#include "ping_common.hpp"
+#include "resolve.hpp"
+#include "sweep_format.hpp"
+#include "targets.hpp"
+
+namespace icmpkit::tools {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::duration;
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+using std::chrono::nanoseconds;
+
+struct SweepFlags {
+  std::vector<std::string> targets;
+  std::string file;                    // -f (- = stdin)
+  bool generate = false;               // -g
+  std::optional<std::uint32_t> count;  // -c
+  std::optional<std::uint32_t> vcount; // -C
+  bool quiet = false, stats = false, alive = false, unreach = false, elapsed = false, names = false;
+  bool v4 = false, v6 = false;
+  std::optional<double> timeout_ms;    // -t
+  std::optional<std::uint32_t> retries;// -r
+  std::optional<double> interval_ms;   // -i (between any two sends)
+  std::optional<double> period_ms;     // -p (between sends to one target)
+  std::optional<std::size_t> size;     // -b
+  std::optional<double> backoff;       // -B
+  std::optional<double> rate;          // --rate
+  std::string mode = "auto";
+  bool json = false;
+};
+
+// Sweeps longer than this show a progress line on a terminal's stderr.
+constexpr auto progress_after = std::chrono::seconds(2);
+// Requests in flight at once: bounds memory for -g lists of a million hosts
+// while keeping far more probes in flight than any rate limit lets out.
+constexpr std::size_t window = 4096;
+
+struct Target {
+  std::string name;   // as given
+  std::string shown;  // what lines print (name, or reverse DNS with -n)
+  std::optional<wire::IpAddress> address;
+  std::string error;  // resolution failure
+  std::uint64_t sent = 0, received = 0;
+  nanoseconds rtt_sum{0}, rtt_min{0}, rtt_max{0};
+  std::uint64_t rtt_count = 0;
+  std::vector<std::optional<nanoseconds>> rtts;  // -C
+  std::optional<nanoseconds> first_rtt;
+  bool done = false;
+  bool alive = false;
+};
+
+std::optional<RttTriple> triple(const Target& t) {
+  if (t.rtt_count == 0) return std::nullopt;
+  return RttTriple{t.rtt_min, t.rtt_sum / static_cast<long>(t.rtt_count), t.rtt_max};
+}
+
+// fping -n: the name the address has in DNS or /etc/hosts.
+std::string reverse_name(const wire::IpAddress& address) {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  if (address.is_v4()) {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    const auto bytes = address.v4();
+    std::memcpy(&sin.sin_addr, bytes.data(), bytes.size());
+    std::memcpy(&storage, &sin, sizeof sin);
+    length = sizeof sin;
+  } else {
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    const auto bytes = address.v6();
+    std::memcpy(&sin6.sin6_addr, bytes.data(), bytes.size());
+    sin6.sin6_scope_id = address.scope_id();
+    std::memcpy(&storage, &sin6, sizeof sin6);
+    length = sizeof sin6;
+  }
+  char host[NI_MAXHOST];
+  if (getnameinfo(reinterpret_cast<const sockaddr*>(&storage), length, host, sizeof host, nullptr, 0, NI_NAMEREQD) != 0) {
+    return address.to_string();
+  }
+  return host;
+}
+
+void out_line(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+void err_line(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fputc('\n', stderr);
+}
+
+class Sweep {
+ public:
+  Sweep(const SweepFlags& f, std::vector<Target>& targets) : f_(f), targets_(targets) {}
+
+  int run();
+
+ private:
+  bool count_mode() const { return f_.count || f_.vcount; }
+  std::uint32_t probes() const { return f_.vcount ? *f_.vcount : f_.count.value_or(1); }
+  void launch();
+  void on_probe(Target& t, const engine::ProbeEvent& e);
+  void on_done(Target& t, std::error_code ec, const net::PingResult& r);
+  void clear_progress();
+  void show_progress();
+  void schedule_progress();
+
+  const SweepFlags& f_;
+  std::vector<Target>& targets_;
+  asio::io_context io_;
+  std::optional<net::Pinger> pinger_;
+  net::PingOptions options_;
+  std::vector<std::size_t> order_;  // targets with an address, in input order
+  std::size_t next_ = 0;
+  std::size_t running_ = 0;
+  std::size_t finished_ = 0;
+  std::size_t width_ = 0;
+  bool cancelled_ = false;
+  std::error_code failure_;
+  SweepTotals totals_;
+  std::uint64_t rtt_samples_ = 0;
+  Clock::time_point start_;
+  std::optional<asio::steady_timer> progress_timer_;
+  bool progress_shown_ = false;
+  bool progress_enabled_ = false;
+};
+
+void Sweep::clear_progress() {
+  if (!progress_shown_) return;
+  std::fputs("\r\033[K", stderr);
+  progress_shown_ = false;
+}
+
+void Sweep::show_progress() {
+  const double seconds = duration<double>(Clock::now() - start_).count();
+  fmt::print(stderr, "\r\033[K{}/{} targets done, {} alive, {:.1f} s", finished_, order_.size(), totals_.alive,
+             seconds);
+  std::fflush(stderr);
+  progress_shown_ = true;
+}
+
+void Sweep::schedule_progress() {
+  progress_timer_->expires_after(milliseconds(250));
+  progress_timer_->async_wait([this](std::error_code ec) {
+    if (ec || finished_ == order_.size()) return;
+    if (Clock::now() - start_ >= progress_after) show_progress();
+    schedule_progress();
+  });
+}
+
+void Sweep::launch() {
+  while (!cancelled_ && running_ < window && next_ < order_.size()) {
+    Target& t = targets_[order_[next_++]];
+    ++running_;
+    pinger_->async_ping(
+        *t.address, options_, [this, &t](const engine::ProbeEvent& e) { on_probe(t, e); },
+        [this, &t](std::error_code ec, net::PingResult r) { on_done(t, ec, r); });
+  }
+}
+
+void Sweep::on_probe(Target& t, const engine::ProbeEvent& e) {
+  const bool show_probes = count_mode() && !f_.quiet;
+  if (e.kind == engine::EventKind::duplicate) {
+    const auto& reply = std::get<engine::Reply>(e.outcome);
+    ++totals_.received;
+    if (f_.json) {
+      out_line(sweep_reply_json(t.shown, *t.address, e.probe_index, reply.size, reply.rtt, true).dump());
+    } else if (show_probes) {
+      clear_progress();
+      err_line(fmt::format("{:<{}} : duplicate for [{}], {} bytes, {} ms", t.shown, width_, e.probe_index, reply.size,
+                           fping_time(reply.rtt)));
+    }
+    return;
+  }
+  if (e.kind != engine::EventKind::outcome) return;
+  if (std::holds_alternative<engine::Cancelled>(e.outcome)) return;
+  if (!std::holds_alternative<engine::SendError>(e.outcome)) ++t.sent;
+  if (const auto* reply = std::get_if<engine::Reply>(&e.outcome)) {
+    ++t.received;
+    ++totals_.received;
+    t.rtt_sum += reply->rtt;
+    t.rtt_min = t.rtt_count == 0 ? reply->rtt : std::min(t.rtt_min, reply->rtt);
+    t.rtt_max = t.rtt_count == 0 ? reply->rtt : std::max(t.rtt_max, reply->rtt);
+    ++t.rtt_count;
+    if (!t.first_rtt) t.first_rtt = reply->rtt;
+    if (f_.vcount && e.probe_index < t.rtts.size()) t.rtts[e.probe_index] = reply->rtt;
+    if (!totals_.rtt) {
+      totals_.rtt = RttTriple{reply->rtt, nanoseconds(0), reply->rtt};
+    } else {
+      totals_.rtt->min = std::min(totals_.rtt->min, reply->rtt);
+      totals_.rtt->max = std::max(totals_.rtt->max, reply->rtt);
+    }
+    totals_.rtt->avg += reply->rtt;  // a sum until the end
+    ++rtt_samples_;
+    if (f_.json) {
+      if (count_mode()) out_line(sweep_reply_json(t.shown, *t.address, e.probe_index, reply->size, reply->rtt, false).dump());
+    } else if (show_probes) {
+      clear_progress();
+      out_line(sweep_reply_line(t.shown, width_, e.probe_index, reply->size, reply->rtt, triple(t)->avg,
+                                fping_loss(t.sent, t.received)));
+    }
+    return;
+  }
+  if (const auto* error = std::get_if<engine::IcmpError>(&e.outcome)) {
+    // fping counts an ICMP error as "other ICMP" and the probe as timed out.
+    ++totals_.other_icmp;
+    ++totals_.timeouts;
+    const std::string text = sweep_icmp_error_line(t.address->family(), error->type, error->code, error->router, t.shown);
+    if (f_.json) {
+      out_line(sweep_error_json(t.shown, *t.address, e.probe_index, error->router, error->type, error->code, text).dump());
+      return;
+    }
+    if (!f_.quiet) {
+      clear_progress();
+      err_line(text);
+    }
+  } else if (std::holds_alternative<engine::Timeout>(e.outcome)) {
+    ++totals_.timeouts;
+    if (f_.json) {
+      if (count_mode()) out_line(sweep_timeout_json(t.shown, *t.address, e.probe_index).dump());
+      return;
+    }
+  } else if (const auto* failed = std::get_if<engine::SendError>(&e.outcome)) {
+    if (!f_.quiet && !f_.json) {
+      clear_progress();
+      err_line(fmt::format("{}: error while sending ping: {}", t.shown, failed->error.message()));
+    }
+    return;
+  }
+  if (show_probes) {
+    clear_progress();
+    const auto avg = triple(t);
+    out_line(sweep_timeout_line(t.shown, width_, e.probe_index, avg ? std::optional(avg->avg) : std::nullopt,
+                                fping_loss(t.sent, t.received)));
+  }
+}
+
+void Sweep::on_done(Target& t, std::error_code ec, const net::PingResult& r) {
+  --running_;
+  ++finished_;
+  t.done = true;
+  if (ec && ec != std::error_code(asio::error::operation_aborted) && !failure_) failure_ = ec;
+  totals_.sent += r.statistics.sent;
+  t.alive = t.received > 0;
+  if (t.alive) ++totals_.alive;
+  if (f_.json) {
+    out_line(sweep_target_json(t.shown, t.address, t.alive, t.sent, t.received, triple(t)).dump());
+  } else if (!count_mode()) {
+    // -a / -u choose what is shown even with -q; otherwise -q hides both.
+    const bool names_only = f_.alive || f_.unreach;
+    const bool show = names_only ? (f_.alive && t.alive) || (f_.unreach && !t.alive) : !f_.quiet;
+    if (show) {
+      clear_progress();
+      out_line(t.alive ? sweep_alive_line(t.shown, names_only, f_.elapsed ? t.first_rtt : std::nullopt)
+                       : sweep_unreachable_line(t.shown, names_only));
+    }
+  } else if ((f_.alive && t.alive) || (f_.unreach && !t.alive)) {
+    clear_progress();
+    out_line(t.shown);
+  }
+  launch();
+}
+
+int Sweep::run() {
+  constexpr std::string_view cmd = "sweep";
+  for (std::size_t i = 0; i < targets_.size(); ++i) {
+    if (targets_[i].address) order_.push_back(i);
+    width_ = std::max(width_, targets_[i].shown.size());
+  }
+  // Timing as fping: -p per target in count mode (timeout = period, at most
+  // 2 s), -t 500 ms and -r 3 retries in default mode, -i 10 ms between sends.
+  const bool counting = count_mode();
+  options_.payload_size = f_.size.value_or(56);
+  options_.count = probes();
+  options_.interval = duration_cast<nanoseconds>(duration<double, std::milli>(f_.period_ms.value_or(1000)));
+  if (f_.timeout_ms) {
+    options_.timeout = duration_cast<nanoseconds>(duration<double, std::milli>(*f_.timeout_ms));
+  } else if (counting) {
+    options_.timeout = std::min<nanoseconds>(options_.interval, std::chrono::seconds(2));
+  } else {
+    options_.timeout = milliseconds(500);
+  }
+  options_.retries = counting ? 0 : f_.retries.value_or(3);
+  options_.backoff = f_.backoff.value_or(1.5);
+  options_.stop_on_reply = !counting;
+
+  net::PingerOptions pinger_options;
+  pinger_options.mode = parse_socket_mode(f_.mode);
+  pinger_options.max_rate = f_.rate ? *f_.rate : 1000.0 / f_.interval_ms.value_or(10);
+  pinger_.emplace(io_, pinger_options);
+  bool need[2] = {false, false};
+  for (std::size_t i : order_) need[targets_[i].address->is_v4() ? 0 : 1] = true;
+  for (int k = 0; k < 2; ++k) {
+    const auto family = k == 0 ? wire::Family::v4 : wire::Family::v6;
+    if (!need[k]) continue;
+    if (auto ec = pinger_->open(family)) return fail(cmd, sweep_exit_system, open_failure_message(family, ec));
+  }
+  for (auto& t : targets_) {
+    if (f_.vcount) t.rtts.assign(*f_.vcount, std::nullopt);
+  }
+
+  start_ = Clock::now();
+  progress_enabled_ = isatty(STDERR_FILENO) == 1 && !f_.json;
+  if (progress_enabled_) {
+    progress_timer_.emplace(io_);
+    schedule_progress();
+  }
+  asio::signal_set signals(io_, SIGINT, SIGTERM);
+  signals.async_wait([this](std::error_code ec, int) {
+    if (ec) return;
+    cancelled_ = true;
+    pinger_->cancel_all();
+  });
+  launch();
+  while (finished_ < order_.size() && !(cancelled_ && running_ == 0) && io_.run_one() > 0) {
+  }
+  signals.cancel();
+  if (progress_timer_) progress_timer_->cancel();
+  clear_progress();
+  if (failure_) return fail(cmd, sweep_exit_system, fmt::format("the sweep failed: {}", failure_.message()));
+
+  totals_.elapsed = Clock::now() - start_;
+  totals_.targets = targets_.size();
+  for (const auto& t : targets_) {
+    if (!t.address) {
+      ++totals_.unknown;
+    } else if (!t.alive) {
+      ++totals_.unreachable;
+    }
+  }
+  if (totals_.rtt) {
+    const std::uint64_t replies = std::max<std::uint64_t>(1, rtt_samples_);
+    totals_.rtt->avg /= static_cast<long>(replies);
+  }
+  if (f_.json) {
+    out_line(sweep_summary_json(totals_).dump());
+    return sweep_exit_code(totals_);
+  }
+  if (counting) {
+    // fping prints the per-target summaries on stderr, after a blank line
+    // unless -q.
+    std::fflush(stdout);
+    if (!f_.quiet) err_line("");
+    for (const auto& t : targets_) {
+      if (!t.address) continue;
+      err_line(f_.vcount ? sweep_vcount_line(t.shown, width_, t.rtts)
+                         : sweep_target_summary_line(t.shown, width_, t.sent, t.received, triple(t)));
+    }
+  }
+  if (f_.stats) {
+    std::fflush(stdout);
+    for (const auto& l : sweep_stats_block(totals_)) err_line(l);
+  }
+  return sweep_exit_code(totals_);
+}
+
+int run_sweep(const SweepFlags& f) {
+  constexpr std::string_view cmd = "sweep";
+  // --- Flag values (fping exits 3 on each of these).
+  if (f.alive && f.unreach) return fail(cmd, sweep_exit_usage, "specify only one of -a, -u");
+  if (f.count && f.vcount) return fail(cmd, sweep_exit_usage, "specify only one of -c, -C");
+  if ((f.count && *f.count == 0) || (f.vcount && *f.vcount == 0)) {
+    return fail(cmd, sweep_exit_usage, "the count (-c / -C) must be at least 1");
+  }
+  if (f.timeout_ms && !(*f.timeout_ms > 0)) return fail(cmd, sweep_exit_usage, "-t must be more than 0 ms");
+  if (f.period_ms && !(*f.period_ms >= 0)) return fail(cmd, sweep_exit_usage, "-p must be at least 0 ms");
+  if (f.interval_ms && !(*f.interval_ms > 0)) return fail(cmd, sweep_exit_usage, "-i must be more than 0 ms");
+  if (f.rate && !(*f.rate > 0)) return fail(cmd, sweep_exit_usage, "--rate must be more than 0 packets per second");
+  if (f.backoff && !(*f.backoff >= 1.0 && *f.backoff <= 5.0)) {
+    return fail(cmd, sweep_exit_usage, "-B must be between 1.0 and 5.0");
+  }
+  if (f.retries && *f.retries > 100) return fail(cmd, sweep_exit_usage, "-r must be at most 100");
+  if (f.size && *f.size > engine::max_payload_size) {
+    return fail(cmd, sweep_exit_usage, fmt::format("-b must be at most {} bytes", engine::max_payload_size));
+  }
+  if (geteuid() != 0 && f.interval_ms && *f.interval_ms < 1) {
+    return fail(cmd, sweep_exit_usage, "-i below 1 ms needs root");
+  }
+
+  // --- The target list.
+  TargetList list;
+  if (f.generate) {
+    if (!f.file.empty()) return fail(cmd, sweep_exit_usage, "give -g or -f, not both");
+    list = generate_targets(f.targets);
+  } else if (!f.file.empty()) {
+    if (!f.targets.empty()) return fail(cmd, sweep_exit_usage, "give targets either with -f or as arguments");
+    if (f.file == "-") {
+      list = read_targets(std::cin, "stdin");
+    } else {
+      std::ifstream in(f.file);
+      if (!in) return fail(cmd, sweep_exit_system, fmt::format("cannot open target file '{}'", f.file));
+      list = read_targets(in, f.file);
+    }
+  } else {
+    list.targets = f.targets;
+  }
+  if (!list.ok()) return fail(cmd, sweep_exit_usage, list.error);
+  if (list.targets.empty()) return fail(cmd, sweep_exit_usage, "no targets: give hosts, -f FILE (- for stdin) or -g");
+
+  std::optional<wire::Family> family;
+  if (f.v4) family = wire::Family::v4;
+  if (f.v6) family = wire::Family::v6;
+  std::vector<Target> targets(list.targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    Target& t = targets[i];
+    t.name = std::move(list.targets[i]);
+    t.shown = t.name;
+    auto resolved = resolve_host(t.name, family);
+    if (!resolved.ok()) {
+      t.error = resolved.error;
+      if (!f.json) err_line(fmt::format("{}: {}", t.name, resolved.error));
+      continue;
+    }
+    t.address = resolved.address;
+    if (f.names) t.shown = reverse_name(*t.address);
+  }
+  if (f.json) {
+    for (const auto& t : targets) {
+      if (!t.address) out_line(sweep_target_json(t.name, std::nullopt, false, 0, 0, std::nullopt, t.error).dump());
+    }
+  }
+  Sweep sweep(f, targets);
+  return sweep.run();
+}
+
+}  // namespace
+
+Command add_sweep(CLI::App& parent) {
+  auto f = std::make_shared<SweepFlags>();
+  auto* app = parent.add_subcommand("sweep", "Ping many hosts like fping(8): same flags, output and exit codes");
+  app->add_option("TARGETS", f->targets, "Hosts; with -g a CIDR block (or several) or START END");
+  app->add_option("-f", f->file, "Read targets from a file, one per line ('-' = stdin)");
+  app->add_flag("-g", f->generate, "Generate targets from a CIDR block or a START END range (IPv4 or IPv6)");
+  app->add_option("-c", f->count, "Count mode: send this many probes to each target");
+  app->add_option("-C", f->vcount, "Like -c, and report every RTT per target at the end");
+  app->add_flag("-q", f->quiet, "Quiet: no per-target or per-probe lines");
+  app->add_flag("-s", f->stats, "Print the statistics block at the end (stderr)");
+  app->add_flag("-a", f->alive, "Show targets that are alive (names only)");
+  app->add_flag("-u", f->unreach, "Show targets that are unreachable (names only)");
+  app->add_flag("-e", f->elapsed, "Show the round-trip time on alive lines");
+  app->add_option("-t", f->timeout_ms, "Initial per-probe timeout in ms (default 500; -c/-C: the period up to 2000)");
+  app->add_option("-r", f->retries, "Retries per target in default mode (default 3)");
+  app->add_option("-i", f->interval_ms, "Milliseconds between any two probes sent (default 10)");
+  app->add_option("-p", f->period_ms, "Milliseconds between probes to one target in -c/-C mode (default 1000)");
+  app->add_option("-b", f->size, "Data bytes per probe (default 56)");
+  app->add_option("-B", f->backoff, "Timeout factor per retry (default 1.5)");
+  auto* v4 = app->add_flag("-4", f->v4, "IPv4 targets only");
+  auto* v6 = app->add_flag("-6", f->v6, "IPv6 targets only");
+  v4->excludes(v6);
+  app->add_flag("-n", f->names, "Show targets by name (reverse DNS / hosts file)");
+  app->add_option("--rate", f->rate, "Probes per second over the whole sweep (overrides -i)");
+  app->add_option("--mode", f->mode, "Socket kind: auto (ping socket, else raw), dgram, raw")
+      ->check(CLI::IsMember({"auto", "dgram", "raw"}))
+      ->capture_default_str();
+  app->add_flag("--json", f->json, "One JSON object per result line, then a summary object");
+  return {app, [f] { return run_sweep(*f); }, sweep_exit_usage};
+}
+
+}  // namespace icmpkit::tools
