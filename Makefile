@@ -10,7 +10,7 @@ CTEST_ARGS ?= --output-on-failure --timeout 600
 # Debian packages the build, the tests and the main job need.
 DEPS := build-essential cmake pkg-config libasio-dev libcli11-dev libfmt-dev \
         nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libcap-dev \
-        iproute2 nftables ethtool tcpdump procps util-linux iputils-ping
+        iproute2 nftables ethtool tcpdump procps util-linux iputils-ping traceroute
 
 .PHONY: all deps build build-asan run test test-unit test-asan bench clean
 
@@ -52,8 +52,29 @@ test-asan: build-asan
 test: test-unit test-asan
 	@echo "make test: all suites passed (normal and sanitizer builds)"
 
-bench: build
-	@echo "benchmarks arrive with the ping engine (issue 3); nothing to run yet" >&2; exit 1
+# Benchmarks (issue 3): a Release build with -DICMPKIT_BUILD_BENCH=ON, then
+# bench/run_bench.py: icmpkit vs fping vs oping vs ping -f vs the machine's
+# speed of light, side by side on loopback in private namespaces (run as root).
+# BENCH_QUICK=1 for a short run; BENCH_ARGS for more driver flags
+# (e.g. BENCH_ARGS="--scenarios sweep --sweep-targets 1000 --json-out b.json").
+BENCH_DIR  ?= build-bench
+BENCH_ARGS ?=
+BENCH_DEPS := fping oping python3
+
+bench: deps
+	@missing=$$(for p in $(BENCH_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing missing packages:" $$missing; \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: run as root (or install: $$missing)" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	$(CMAKE) -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DICMPKIT_BUILD_BENCH=ON \
+	  -DICMPKIT_BUILD_TESTS=OFF -DICMPKIT_BUILD_EXAMPLES=OFF -DICMPKIT_BUILD_FUZZERS=OFF -DICMPKIT_INSTALL=OFF
+	$(CMAKE) --build $(BENCH_DIR) -j$(JOBS) --target icmpkit_bench_all
+	@# The peers and the speed-of-light loop still run when the CLI does not build.
+	$(CMAKE) --build $(BENCH_DIR) -j$(JOBS) --target icmpkit_cli || \
+	  echo "make bench: WARNING: tools/icmpkit did not build; only the peers are measured" >&2
+	/usr/bin/env python3 bench/run_bench.py --build $(BENCH_DIR) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -1,0 +1,537 @@
+// net::Pinger: one engine, one socket, one timer per family. Everything runs
+// on the Pinger's executor; the engine decides what to send and when, this
+// file only moves bytes and time between it and the socket.
+#include "icmpkit/net/pinger.hpp"
+
+#include <array>
+#include <random>
+#include <unordered_map>
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "icmpkit/net/icmp_socket.hpp"
+#include "icmpkit/net/socket_ops.hpp"
+#include "icmpkit/sys/options.hpp"
+#include "icmpkit/sys/receive.hpp"
+
+namespace icmpkit::net {
+
+namespace {
+
+std::uint64_t random_u64() {
+  std::random_device device;
+  return (static_cast<std::uint64_t>(device()) << 32) ^ device();
+}
+
+std::chrono::nanoseconds realtime_now() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
+}
+
+bool is_cancelled(const engine::Outcome& outcome) { return std::holds_alternative<engine::Cancelled>(outcome); }
+
+}  // namespace
+
+struct Pinger::Impl : std::enable_shared_from_this<Impl> {
+  struct Request {
+    wire::Family family = wire::Family::v4;
+    engine::TargetId target;
+    PingResult result;
+    ProbeCallback on_probe;
+    std::unique_ptr<detail::Completion<PingResult>> completion;
+    // Internal consumers (sweeps, the in-use check) instead of a completion.
+    std::function<void(std::error_code, PingResult&&)> finish;
+    std::uint64_t sweep = 0;
+  };
+  struct Sweep {
+    std::uint64_t remaining = 0;
+    SweepSummary summary;
+    engine::RttStats rtt;
+    SweepCallback on_result;
+    std::unique_ptr<detail::Completion<SweepSummary>> completion;
+    std::vector<std::uint64_t> requests;
+  };
+  struct Lane {
+    explicit Lane(const asio::any_io_executor& ex, wire::Family f) : family(f), socket(ex), timer(ex) {}
+    wire::Family family;
+    icmp_socket socket;
+    std::optional<engine::PingEngine> engine;
+    asio::steady_timer timer;
+    std::optional<engine::TimePoint> timer_at;
+    bool receiving = false;
+    bool waiting_write = false;
+    std::optional<engine::Transmit> held;  // built, but the send buffer was full
+    std::vector<std::byte> rx = std::vector<std::byte>(sys::max_datagram_size);
+    std::vector<std::byte> tx = std::vector<std::byte>(engine::max_payload_size + 8);
+    std::optional<wire::Ttl> ttl;
+    std::optional<std::uint8_t> tos;
+    bool dont_fragment = false;
+    std::size_t requests = 0;
+  };
+
+  Impl(const asio::any_io_executor& ex, const PingerOptions& o)
+      : executor(ex), options(o), v4(ex, wire::Family::v4), v6(ex, wire::Family::v6) {}
+
+  asio::any_io_executor executor;
+  PingerOptions options;
+  Lane v4;
+  Lane v6;
+  std::unordered_map<std::uint64_t, Request> requests;
+  std::unordered_map<std::uint64_t, Sweep> sweeps;
+  std::uint64_t next_id = 1;
+  bool shut_down = false;
+
+  Lane& lane(wire::Family f) { return f == wire::Family::v4 ? v4 : v6; }
+
+  std::error_code open(Lane& l) {
+    if (l.engine) return {};
+    sys::OpenOptions open_options;
+    open_options.mode = options.mode;
+    open_options.receive_timestamps = options.kernel_timestamps;
+    std::error_code ec;
+    l.socket.open(l.family, open_options, ec);
+    if (ec) return ec;
+    const auto& source = l.family == wire::Family::v4 ? options.source_v4 : options.source_v6;
+    engine::EngineConfig config;
+    config.family = l.family;
+    config.cookie = random_u64();
+    config.max_rate = options.max_rate;
+    config.burst = options.burst;
+    config.linger = options.linger;
+    const auto duties = l.socket.sys_socket().duties();
+    config.compute_checksum = !duties.computes_checksum;
+    config.match_echo_id = !duties.rewrites_echo_id;
+    if (l.socket.kind() == sys::SocketKind::dgram) {
+      if (source) {
+        if (auto r = sys::bind_source(l.socket.ref(), *source); !r) {
+          l.socket.close();
+          return r.error();
+        }
+      }
+      auto id = l.socket.sys_socket().ensure_echo_id();
+      if (!id && !source) {
+        l.socket.close();
+        return id.error();
+      }
+      config.echo_id = id ? *id : l.socket.sys_socket().local_echo_id().value_or(wire::EchoId{0});
+    } else {
+      config.echo_id = wire::EchoId(static_cast<std::uint16_t>(random_u64()));
+      if (source) {
+        if (auto r = sys::bind_source(l.socket.ref(), *source); !r) {
+          l.socket.close();
+          return r.error();
+        }
+      }
+    }
+    l.engine.emplace(config);
+    return {};
+  }
+
+  // --- requests -------------------------------------------------------------
+  // Moves `request` into the table on success only; on failure the caller
+  // still owns it (and its completion) and reports `ec`.
+  std::uint64_t start(const wire::IpAddress& address, const PingOptions& opts, Request& request,
+                      std::error_code& ec) {
+    auto& l = lane(address.family());
+    ec = open(l);
+    if (ec) return 0;
+    const auto id = next_id++;
+    auto target = l.engine->add_target(address, opts, engine::Clock::now(), id);
+    if (!target) {
+      ec = target.error();
+      return 0;
+    }
+    request.family = address.family();
+    request.target = *target;
+    request.result.address = address;
+    requests.emplace(id, std::move(request));
+    ++l.requests;
+    pump(l);
+    return id;
+  }
+
+  void finish_request(std::uint64_t id, std::error_code ec) {
+    auto it = requests.find(id);
+    if (it == requests.end()) return;
+    auto request = std::move(it->second);
+    requests.erase(it);
+    --lane(request.family).requests;
+    if (request.completion) {
+      request.completion->complete(ec, std::move(request.result));
+    } else if (request.finish) {
+      request.finish(ec, std::move(request.result));
+    }
+  }
+
+  void on_event(Lane& l, const engine::ProbeEvent& event) {
+    auto it = requests.find(event.user_data);
+    if (it == requests.end()) return;
+    auto& request = it->second;
+    if (event.kind != engine::EventKind::done && request.on_probe) request.on_probe(event);
+    switch (event.kind) {
+      case engine::EventKind::outcome:
+        request.result.probes.push_back({event.probe_index, event.attempt, event.seq, event.outcome});
+        break;
+      case engine::EventKind::duplicate:
+        // Reflect it in the probe's Reply while the request runs.
+        for (auto& probe : request.result.probes) {
+          if (probe.index == event.probe_index && probe.attempt == event.attempt) {
+            if (auto* reply = std::get_if<engine::Reply>(&probe.outcome)) ++reply->duplicates;
+          }
+        }
+        break;
+      case engine::EventKind::late_reply:
+        break;  // counted in the statistics
+      case engine::EventKind::done: {
+        request.result.statistics = l.engine->stats(request.target);
+        request.result.cancelled = is_cancelled(event.outcome);
+        l.engine->release(request.target);
+        finish_request(event.user_data, {});
+        break;
+      }
+    }
+  }
+
+  void cancel(std::uint64_t id) {
+    if (auto it = requests.find(id); it != requests.end()) {
+      auto& l = lane(it->second.family);
+      if (l.engine) l.engine->cancel(it->second.target, engine::Clock::now());
+      pump(l);
+      return;
+    }
+    if (auto it = sweeps.find(id); it != sweeps.end()) {
+      auto ids = it->second.requests;
+      for (auto request : ids) cancel(request);
+    }
+  }
+
+  // --- the loop ---------------------------------------------------------------
+  void apply_options(Lane& l, const engine::Transmit& t, std::error_code& ec) {
+    const auto ref = l.socket.ref();
+    if (t.ttl != l.ttl) {
+      auto r = sys::set_ttl(ref, t.ttl.value_or(wire::Ttl(64)));
+      if (!r) { ec = r.error(); return; }
+      l.ttl = t.ttl;
+    }
+    if (t.tos != l.tos) {
+      auto r = sys::set_tos(ref, t.tos.value_or(0));
+      if (!r) { ec = r.error(); return; }
+      l.tos = t.tos;
+    }
+    if (t.dont_fragment != l.dont_fragment) {
+      auto r = sys::set_pmtu_mode(ref, t.dont_fragment ? sys::PmtuMode::do_ : sys::PmtuMode::want);
+      if (!r) { ec = r.error(); return; }
+      l.dont_fragment = t.dont_fragment;
+    }
+  }
+
+  // Sends one built probe. Returns false when the send buffer is full (the
+  // probe is held and sent when the socket is writable).
+  bool send(Lane& l, const engine::Transmit& t) {
+    std::error_code ec;
+    apply_options(l, t, ec);
+    if (!ec) {
+      auto sent = send_now(l.socket.ref(), ConstBytes(l.tx).first(t.length), t.destination);
+      if (!sent && is_would_block(sent.error())) return false;
+      if (!sent) ec = sent.error();
+    }
+    const auto now = engine::Clock::now();
+    if (ec) {
+      l.engine->on_send_failed(t.handle, now, ec);
+    } else {
+      l.engine->on_sent(t.handle, now, realtime_now());
+    }
+    return true;
+  }
+
+  void pump(Lane& l) {
+    if (!l.engine || shut_down) return;
+    auto now = engine::Clock::now();
+    l.engine->handle_timeout(now);
+    if (l.held && !l.waiting_write) {
+      if (send(l, *l.held)) l.held.reset();
+    }
+    while (!l.held) {
+      auto t = l.engine->poll_transmit(now, l.tx);
+      if (!t) break;
+      if (!send(l, *t)) l.held = t;
+    }
+    if (l.held && !l.waiting_write) {
+      l.waiting_write = true;
+      l.socket.async_wait(icmp_socket::wait_type::wait_write,
+                          [self = shared_from_this(), &l](std::error_code ec) {
+                            l.waiting_write = false;
+                            if (self->shut_down) return;
+                            (void)ec;  // writable, or aborted by an idle cancel: pump decides
+                            self->pump(l);
+                          });
+    }
+    drain_events(l);
+    if (l.requests > 0 && !l.receiving && l.socket.is_open()) start_receive(l);
+    if (l.requests == 0 && (l.receiving || l.waiting_write) && l.socket.is_open()) {
+      // Idle: no pending operation may keep the caller's io_context running.
+      std::error_code ignored;
+      l.socket.cancel(ignored);
+      l.held.reset();
+    }
+    arm_timer(l);
+  }
+
+  void drain_events(Lane& l) {
+    while (auto event = l.engine->poll_event()) on_event(l, *event);
+  }
+
+  void arm_timer(Lane& l) {
+    auto deadline = l.engine->next_deadline();
+    if (l.requests == 0) deadline.reset();  // only lingering records left: nothing waits on them
+    if (deadline == l.timer_at) return;
+    l.timer_at = deadline;
+    if (!deadline) {
+      l.timer.cancel();
+      return;
+    }
+    l.timer.expires_at(*deadline);
+    l.timer.async_wait([self = shared_from_this(), &l, at = *deadline](std::error_code ec) {
+      if (ec == asio::error::operation_aborted || l.timer_at != at) return;
+      l.timer_at.reset();
+      self->pump(l);
+    });
+  }
+
+  void start_receive(Lane& l) {
+    l.receiving = true;
+    l.socket.async_receive(l.rx, [self = shared_from_this(), &l](std::error_code ec, Received received) {
+      l.receiving = false;
+      if (self->shut_down) return;
+      if (ec == asio::error::operation_aborted) {
+        self->pump(l);  // cancelled while idle; re-armed if a request came meanwhile
+        return;
+      }
+      if (ec) {
+        self->fail_lane(l, ec);
+        return;
+      }
+      self->deliver(l, received);
+      // Drain what else is queued without going back to the reactor.
+      for (int i = 0; i < 64; ++i) {
+        auto more = receive_now(l.socket.ref(), l.rx);
+        if (!more) break;
+        self->deliver(l, *more);
+      }
+      self->pump(l);
+    });
+  }
+
+  void deliver(Lane& l, const Received& received) {
+    const auto now = engine::Clock::now();
+    if (const auto* message = received.message()) {
+      engine::DatagramIn d;
+      d.source = message->datagram.source;
+      d.icmp = message->datagram.icmp;
+      d.ttl = message->datagram.ttl;
+      d.realtime = message->datagram.kernel_timestamp;
+      l.engine->on_datagram(now, d);
+    } else if (const auto* error = received.error()) {
+      const auto& r = error->record;
+      if (r.origin == sys::ErrorOrigin::txstatus || r.origin == sys::ErrorOrigin::zerocopy ||
+          r.origin == sys::ErrorOrigin::txtime) {
+        return;
+      }
+      engine::ErrorRecordIn in;
+      in.offender = r.offender;
+      in.original_destination = r.original_destination;
+      in.from_icmp = r.origin == sys::ErrorOrigin::icmp || r.origin == sys::ErrorOrigin::icmp6;
+      in.type = r.icmp_type;
+      in.code = r.icmp_code;
+      in.info = r.info;
+      in.error_number = r.error_number;
+      in.probe = r.probe;
+      in.realtime = r.kernel_timestamp;
+      l.engine->on_error_record(now, in);
+    }
+  }
+
+  void fail_lane(Lane& l, std::error_code ec) {
+    std::vector<std::uint64_t> ids;
+    for (auto& [id, request] : requests)
+      if (request.family == l.family) ids.push_back(id);
+    for (auto id : ids) {
+      auto& request = requests.at(id);
+      request.result.statistics = l.engine->stats(request.target);
+      l.engine->release(request.target);
+      finish_request(id, ec);
+    }
+    l.socket.close();
+    l.timer.cancel();
+    l.timer_at.reset();
+    l.engine.reset();
+    l.ttl.reset();
+    l.tos.reset();
+    l.dont_fragment = false;
+    l.held.reset();
+  }
+
+  void shutdown() {
+    if (shut_down) return;
+    for (auto* l : {&v4, &v6}) {
+      if (l->engine) fail_lane(*l, asio::error::operation_aborted);
+    }
+    shut_down = true;
+    for (auto& [id, sweep] : sweeps) {
+      if (sweep.completion) sweep.completion->complete(asio::error::operation_aborted, std::move(sweep.summary));
+    }
+    sweeps.clear();
+  }
+};
+
+Pinger::Pinger(const executor_type& executor, const PingerOptions& options)
+    : impl_(std::make_shared<Impl>(executor, options)) {}
+
+Pinger::~Pinger() {
+  if (impl_) impl_->shutdown();
+}
+Pinger::Pinger(Pinger&&) noexcept = default;
+Pinger& Pinger::operator=(Pinger&& other) noexcept {
+  if (this != &other) {
+    if (impl_) impl_->shutdown();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+Pinger::executor_type Pinger::get_executor() const noexcept { return impl_->executor; }
+
+std::uint64_t Pinger::start_ping(const wire::IpAddress& address, const PingOptions& options, ProbeCallback on_probe,
+                                 std::unique_ptr<detail::Completion<PingResult>> completion) {
+  Impl::Request request;
+  request.on_probe = std::move(on_probe);
+  request.completion = std::move(completion);
+  std::error_code ec;
+  const auto id = impl_->start(address, options, request, ec);
+  if (ec) {
+    PingResult result;
+    result.address = address;
+    request.completion->complete(ec, std::move(result));
+    return 0;
+  }
+  return id;
+}
+
+std::uint64_t Pinger::start_sweep(std::vector<wire::IpAddress> addresses, const PingOptions& options,
+                                  SweepCallback on_result,
+                                  std::unique_ptr<detail::Completion<SweepSummary>> completion) {
+  auto& impl = *impl_;
+  const auto sweep_id = impl.next_id++;
+  auto& sweep = impl.sweeps[sweep_id];
+  sweep.on_result = std::move(on_result);
+  sweep.completion = std::move(completion);
+  sweep.remaining = addresses.size();
+  std::weak_ptr<Impl> weak = impl_;
+  auto finish_sweep = [](Impl& self, std::uint64_t sid, std::error_code ec) {
+    auto it = self.sweeps.find(sid);
+    if (it == self.sweeps.end()) return;
+    auto done = std::move(it->second);
+    self.sweeps.erase(it);
+    done.summary.statistics.rtt = done.rtt.summary();
+    done.completion->complete(ec, std::move(done.summary));
+  };
+  for (const auto& address : addresses) {
+    Impl::Request request;
+    request.sweep = sweep_id;
+    request.finish = [weak, sweep_id, finish_sweep](std::error_code ec, PingResult&& result) {
+      auto self = weak.lock();
+      if (!self) return;
+      auto it = self->sweeps.find(sweep_id);
+      if (it == self->sweeps.end()) return;
+      auto& sw = it->second;
+      auto& total = sw.summary.statistics;
+      const auto& st = result.statistics;
+      total.sent += st.sent;
+      total.received += st.received;
+      total.duplicates += st.duplicates;
+      total.late += st.late;
+      total.errors += st.errors;
+      total.timeouts += st.timeouts;
+      total.send_failures += st.send_failures;
+      for (const auto& probe : result.probes) {
+        if (const auto* reply = std::get_if<engine::Reply>(&probe.outcome)) sw.rtt.add(reply->rtt);
+      }
+      ++sw.summary.targets;
+      if (result.any_reply()) ++sw.summary.alive;
+      if (!ec && sw.on_result) sw.on_result(result);
+      if (ec == asio::error::operation_aborted) {
+        finish_sweep(*self, sweep_id, ec);
+        return;
+      }
+      if (--sw.remaining == 0) finish_sweep(*self, sweep_id, {});
+    };
+    std::error_code ec;
+    const auto id = impl.start(address, options, request, ec);
+    if (ec) {
+      // A target that cannot be pinged at all (no socket, bad options) fails the sweep.
+      std::vector<std::uint64_t> started = impl.sweeps[sweep_id].requests;
+      impl.sweeps[sweep_id].remaining = started.size() + 1;  // keep the sweep open while cancelling
+      finish_sweep(impl, sweep_id, ec);
+      for (auto rid : started) impl.cancel(rid);
+      return 0;
+    }
+    auto it = impl.sweeps.find(sweep_id);
+    if (it == impl.sweeps.end()) return 0;
+    it->second.requests.push_back(id);
+  }
+  if (addresses.empty()) {
+    finish_sweep(impl, sweep_id, {});
+    return 0;
+  }
+  return sweep_id;
+}
+
+void Pinger::start_in_use_check(const wire::IpAddress& address, std::chrono::nanoseconds timeout,
+                                std::unique_ptr<detail::Completion<bool>> completion) {
+  PingOptions options;
+  options.count = 2;
+  options.interval = timeout / 2;
+  options.timeout = timeout - options.interval;
+  if (options.timeout <= std::chrono::nanoseconds::zero()) options.timeout = std::chrono::milliseconds(1);
+  options.stop_on_reply = true;
+  options.payload_size = 24;
+  Impl::Request request;
+  std::shared_ptr<detail::Completion<bool>> shared(std::move(completion));
+  request.finish = [shared](std::error_code ec, PingResult&& result) { shared->complete(ec, result.any_reply()); };
+  std::error_code ec;
+  impl_->start(address, options, request, ec);
+  if (ec) shared->complete(ec, false);
+}
+
+void Pinger::cancel_request(const std::weak_ptr<Impl>& weak, std::uint64_t id) {
+  auto impl = weak.lock();
+  if (!impl) return;
+  asio::post(impl->executor, [impl, id]() { impl->cancel(id); });
+}
+
+void Pinger::cancel_all() {
+  std::vector<std::uint64_t> ids;
+  for (auto& [id, request] : impl_->requests) ids.push_back(id);
+  for (auto id : ids) impl_->cancel(id);
+}
+
+std::optional<sys::SocketKind> Pinger::socket_kind(wire::Family family) const noexcept {
+  auto& l = impl_->lane(family);
+  if (!l.socket.is_open()) return std::nullopt;
+  return l.socket.kind();
+}
+
+std::error_code Pinger::open(wire::Family family) { return impl_->open(impl_->lane(family)); }
+
+engine::PingStatistics Pinger::total_stats(wire::Family family) const {
+  auto& l = impl_->lane(family);
+  return l.engine ? l.engine->total_stats() : engine::PingStatistics{};
+}
+
+engine::EngineCounters Pinger::engine_counters(wire::Family family) const {
+  auto& l = impl_->lane(family);
+  return l.engine ? l.engine->counters() : engine::EngineCounters{};
+}
+
+}  // namespace icmpkit::net

@@ -1,0 +1,511 @@
+// net::Tracer: feeds one engine::TraceEngine from Asio readiness waits and a
+// steady_timer. All protocol decisions (what to send, matching, waits) are
+// the engine's; this file only moves bytes and time between it and sockets.
+#include "icmpkit/net/tracer.hpp"
+
+#include <array>
+#include <cstddef>
+#include <map>
+#include <random>
+#include <vector>
+
+#include <asio/error.hpp>
+#include <asio/io_context.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "icmpkit/engine/trace_engine.hpp"
+#include "icmpkit/error.hpp"
+#include "icmpkit/net/icmp_socket.hpp"
+#include "icmpkit/net/socket_ops.hpp"
+#include "icmpkit/sys/options.hpp"
+#include "icmpkit/sys/receive.hpp"
+#include "icmpkit/sys/send.hpp"
+#include "icmpkit/sys/udp_socket.hpp"
+
+namespace icmpkit::net {
+namespace {
+
+using engine::TraceClock;
+
+// Bounds one drain so a flood on one socket cannot starve the others; the
+// readiness wait is level-triggered and comes back at once if more is queued.
+constexpr int max_reads_per_drain = 256;
+
+std::size_t family_index(wire::Family family) noexcept { return family == wire::Family::v4 ? 0 : 1; }
+
+std::optional<engine::ErrorQueueRecord::Origin> to_engine_origin(sys::ErrorOrigin origin) noexcept {
+  switch (origin) {
+    case sys::ErrorOrigin::local:
+      return engine::ErrorQueueRecord::Origin::local;
+    case sys::ErrorOrigin::icmp:
+      return engine::ErrorQueueRecord::Origin::icmp;
+    case sys::ErrorOrigin::icmp6:
+      return engine::ErrorQueueRecord::Origin::icmp6;
+    default:
+      return std::nullopt;  // transmit timestamps and the like: not about a hop
+  }
+}
+
+// Per-socket settings last applied, so a probe costs a setsockopt only when
+// something changes.
+struct AppliedOptions {
+  std::optional<std::uint8_t> ttl;
+  std::optional<std::uint8_t> tos;
+  std::optional<bool> dont_fragment;
+};
+
+Result<void> apply_probe_options(sys::SocketRef ref, AppliedOptions& applied, const engine::TraceTransmit& t) {
+  if (applied.ttl != t.ttl.value()) {
+    if (auto r = sys::set_ttl(ref, t.ttl); !r) return r;
+    applied.ttl = t.ttl.value();
+  }
+  if (applied.tos != t.traffic_class && (t.traffic_class != 0 || applied.tos)) {
+    if (auto r = sys::set_tos(ref, t.traffic_class); !r) return r;
+    applied.tos = t.traffic_class;
+  }
+  if (applied.dont_fragment != t.dont_fragment && (t.dont_fragment || applied.dont_fragment)) {
+    if (auto r = sys::set_pmtu_mode(ref, t.dont_fragment ? sys::PmtuMode::probe : sys::PmtuMode::want); !r) return r;
+    applied.dont_fragment = t.dont_fragment;
+  }
+  return {};
+}
+
+}  // namespace
+
+struct Tracer::Impl : std::enable_shared_from_this<Impl> {
+  struct IcmpLane {
+    explicit IcmpLane(const executor_type& executor) : socket(executor) {}
+    icmp_socket socket;
+    std::optional<wire::EchoId> echo_id;  // raw sockets: ours to choose
+    AppliedOptions applied;
+    std::vector<std::byte> rx;
+    std::uint64_t generation = 0;
+    bool waiting = false;
+  };
+  struct UdpLane {
+    explicit UdpLane(const executor_type& executor) : descriptor(executor) {}
+    ~UdpLane() { detach(); }
+    UdpLane(const UdpLane&) = delete;
+    UdpLane& operator=(const UdpLane&) = delete;
+    // The descriptor only waits; the UdpSocket owns and closes the fd.
+    void detach() {
+      if (descriptor.is_open()) {
+        std::error_code ignored;
+        descriptor.cancel(ignored);
+        (void)descriptor.release();
+      }
+    }
+    sys::UdpSocket socket;
+    asio::posix::stream_descriptor descriptor;
+    AppliedOptions applied;
+    std::vector<std::byte> rx;
+    std::uint64_t generation = 0;
+    bool waiting = false;
+  };
+  struct Active {
+    HopCallback on_hop;
+    std::unique_ptr<detail::Completion<engine::TraceResult>> completion;
+  };
+
+  Impl(const executor_type& ex, const TracerOptions& opts)
+      : executor(ex), options(opts), timer(ex), icmp{IcmpLane(ex), IcmpLane(ex)} {
+    udp[0] = std::make_unique<UdpLane>(ex);
+    udp[1] = std::make_unique<UdpLane>(ex);
+  }
+
+  executor_type executor;
+  TracerOptions options;
+  engine::TraceEngine engine;
+  asio::steady_timer timer;
+  std::uint64_t timer_generation = 0;
+  std::array<IcmpLane, 2> icmp;
+  std::array<std::unique_ptr<UdpLane>, 2> udp;
+  std::map<engine::TraceId, Active> traces;
+  bool in_pump = false;
+  bool repump = false;
+  bool shut_down = false;
+
+  const std::optional<wire::IpAddress>& source(wire::Family family) const {
+    return family == wire::Family::v4 ? options.source_v4 : options.source_v6;
+  }
+
+  std::error_code open_icmp(wire::Family family) {
+    IcmpLane& lane = icmp[family_index(family)];
+    if (lane.socket.is_open()) return {};
+    sys::OpenOptions open_options;
+    open_options.mode = options.icmp_mode;
+    open_options.receive_timestamps = false;
+    open_options.receive_tos = false;
+    open_options.receive_pktinfo = false;
+    std::error_code ec;
+    lane.socket.open(family, open_options, ec);
+    if (ec) return ec;
+    const sys::SocketRef ref = lane.socket.ref();
+    if (const auto& src = source(family)) {
+      if (auto r = sys::bind_source(ref, *src); !r) {
+        lane.socket.close();
+        return r.error();
+      }
+    }
+    if (!options.interface_name.empty()) {
+      if (auto r = sys::bind_device(ref, options.interface_name); !r) {
+        lane.socket.close();
+        return r.error();
+      }
+    }
+    if (lane.socket.kind() == sys::SocketKind::raw) {
+      std::random_device device;
+      lane.echo_id = wire::EchoId(static_cast<std::uint16_t>(device()));
+    }
+    lane.rx.resize(sys::max_datagram_size);
+    return {};
+  }
+
+  std::error_code open_udp(wire::Family family) {
+    UdpLane& lane = *udp[family_index(family)];
+    if (lane.socket.is_open()) return {};
+    auto opened = sys::UdpSocket::open(family, source(family));
+    if (!opened) return opened.error();
+    if (!options.interface_name.empty()) {
+      if (auto r = sys::bind_device(opened->ref(), options.interface_name); !r) return r.error();
+    }
+    std::error_code ec;
+    lane.descriptor.assign(opened->native_handle(), ec);
+    if (ec) return ec;
+    lane.socket = std::move(*opened);
+    lane.rx.resize(sys::max_datagram_size);
+    return {};
+  }
+
+  std::error_code open(wire::Family family, engine::ProbeMethod method) {
+    switch (method) {
+      case engine::ProbeMethod::icmp_echo:
+        return open_icmp(family);
+      case engine::ProbeMethod::udp:
+        return open_udp(family);
+      case engine::ProbeMethod::tcp_syn:
+        return make_error_code(errc::operation_not_supported);
+    }
+    return make_error_code(errc::invalid_argument);
+  }
+
+  // --- receiving -----------------------------------------------------------
+
+  void feed_error(const sys::ErrorQueueRecord& in, engine::ErrorQueueRecord::SocketKind kind, std::uint16_t port,
+                  bool has_offender, TraceClock::time_point now) {
+    auto origin = to_engine_origin(in.origin);
+    if (!origin) return;
+    engine::ErrorQueueRecord record;
+    record.origin = *origin;
+    record.socket = kind;
+    record.type = in.icmp_type;
+    record.code = in.icmp_code;
+    record.info = in.info;
+    record.error_number = in.error_number;
+    if (has_offender && *origin != engine::ErrorQueueRecord::Origin::local) record.offender = in.offender;
+    record.destination = in.original_destination;
+    record.destination_port = port;
+    record.probe = in.probe;
+    record.reply_ttl = in.ttl;
+    (void)engine.on_error_queue(now, record);
+  }
+
+  void drain_icmp(wire::Family family) {
+    IcmpLane& lane = icmp[family_index(family)];
+    if (!lane.socket.is_open()) return;
+    for (int i = 0; i < max_reads_per_drain; ++i) {
+      auto received = receive_now(lane.socket.ref(), lane.rx);
+      if (!received) return;  // would block, or an OS error the next wait reports again
+      const auto now = TraceClock::now();
+      if (const auto* message = received->message()) {
+        engine::IcmpInput input{message->datagram.source, message->datagram.icmp, message->datagram.ttl};
+        (void)engine.on_icmp(now, input);
+      } else if (const auto* error = received->error()) {
+        const bool has_offender = !error->record.offender.is_unspecified();
+        feed_error(error->record, engine::ErrorQueueRecord::SocketKind::ping, 0, has_offender, now);
+      }
+    }
+  }
+
+  void drain_udp(wire::Family family) {
+    UdpLane& lane = *udp[family_index(family)];
+    if (!lane.socket.is_open()) return;
+    for (int i = 0; i < max_reads_per_drain; ++i) {
+      auto record = sys::receive_udp_error(lane.socket, lane.rx);
+      if (record) {
+        feed_error(record->record, engine::ErrorQueueRecord::SocketKind::udp, record->destination_port,
+                   record->has_offender, TraceClock::now());
+        continue;
+      }
+      if (record.error() != errc::no_message && record.error() != errc::bad_length) return;
+      // A datagram from a UDP service at the destination, or the pending
+      // error a record left behind: consume and look again.
+      auto discarded = sys::discard_datagram(lane.socket);
+      if (!discarded) {
+        const std::error_code ec = discarded.error();
+        if (is_would_block(ec)) return;
+        if (!(ec.category() == std::system_category() && sys::is_reported_icmp_error(ec.value()))) return;
+      }
+    }
+  }
+
+  void arm_waits() {
+    for (wire::Family family : {wire::Family::v4, wire::Family::v6}) {
+      IcmpLane& il = icmp[family_index(family)];
+      if (il.socket.is_open() && !il.waiting) {
+        il.waiting = true;
+        il.socket.async_wait(icmp_socket::wait_type::wait_read,
+                             [self = shared_from_this(), family, gen = il.generation](std::error_code ec) {
+                               IcmpLane& lane = self->icmp[family_index(family)];
+                               if (gen != lane.generation) return;
+                               lane.waiting = false;
+                               if (ec || self->shut_down) return;
+                               self->drain_icmp(family);
+                               self->pump();
+                             });
+      }
+      UdpLane& ul = *udp[family_index(family)];
+      if (ul.socket.is_open() && !ul.waiting) {
+        ul.waiting = true;
+        ul.descriptor.async_wait(asio::posix::descriptor_base::wait_read,
+                                 [self = shared_from_this(), family, gen = ul.generation](std::error_code ec) {
+                                   UdpLane& lane = *self->udp[family_index(family)];
+                                   if (gen != lane.generation) return;
+                                   lane.waiting = false;
+                                   if (ec || self->shut_down) return;
+                                   self->drain_udp(family);
+                                   self->pump();
+                                 });
+      }
+    }
+  }
+
+  // Without traces nothing may keep the executor busy: a program's run()
+  // returns once its traces are done.
+  void disarm_waits() {
+    for (auto& lane : icmp) {
+      if (lane.waiting) {
+        ++lane.generation;
+        lane.waiting = false;
+        std::error_code ignored;
+        lane.socket.cancel(ignored);
+      }
+    }
+    for (auto& lane : udp) {
+      if (lane->waiting) {
+        ++lane->generation;
+        lane->waiting = false;
+        std::error_code ignored;
+        lane->descriptor.cancel(ignored);
+      }
+    }
+    ++timer_generation;
+    timer.cancel();
+  }
+
+  // --- sending -------------------------------------------------------------
+
+  void send(const engine::TraceTransmit& t, TraceClock::time_point now) {
+    const wire::Family family = t.destination.family();
+    Result<sys::SendOutcome> outcome = unexpected(make_error_code(errc::operation_not_supported));
+    bool drain_icmp_after = false;
+    bool drain_udp_after = false;
+    if (t.method == engine::ProbeMethod::icmp_echo) {
+      IcmpLane& lane = icmp[family_index(family)];
+      if (auto r = apply_probe_options(lane.socket.ref(), lane.applied, t); !r) {
+        outcome = unexpected(r.error());
+      } else {
+        outcome = sys::send_to(lane.socket.ref(), t.transport, t.destination);
+      }
+      drain_icmp_after = true;
+    } else if (t.method == engine::ProbeMethod::udp) {
+      UdpLane& lane = *udp[family_index(family)];
+      if (auto r = apply_probe_options(lane.socket.ref(), lane.applied, t); !r) {
+        outcome = unexpected(r.error());
+      } else {
+        outcome = sys::send_datagram(lane.socket, t.payload, t.destination, t.destination_port);
+      }
+      drain_udp_after = true;
+    }
+    if (!outcome) {
+      engine.on_send_failed(t.probe, outcome.error(), now);
+    } else if (!outcome->pending_error_reported) {
+      return;
+    }
+    // An earlier probe's ICMP error was (or may have been) queued: read it
+    // now so its hop is not held back until the next readiness wake-up.
+    if (drain_icmp_after) drain_icmp(family);
+    if (drain_udp_after) drain_udp(family);
+  }
+
+  // --- the loop --------------------------------------------------------------
+
+  void pump() {
+    if (shut_down) return;
+    if (in_pump) {
+      repump = true;
+      return;
+    }
+    in_pump = true;
+    do {
+      repump = false;
+      auto now = TraceClock::now();
+      engine.on_timer(now);
+      for (int i = 0; i < 4096; ++i) {
+        auto t = engine.poll_transmit(now);
+        if (!t) break;
+        send(*t, now);
+        now = TraceClock::now();
+      }
+      deliver_events();
+    } while (repump && !shut_down);
+    in_pump = false;
+    if (shut_down) return;
+    if (traces.empty()) {
+      disarm_waits();
+      return;
+    }
+    arm_waits();
+    arm_timer();
+  }
+
+  void deliver_events() {
+    while (auto event = engine.poll_event()) {
+      if (auto* hop = std::get_if<engine::HopEvent>(&*event)) {
+        auto it = traces.find(hop->trace);
+        if (it == traces.end() || !it->second.on_hop) continue;
+        HopCallback callback = it->second.on_hop;  // the callback may start traces
+        callback(*hop);
+      } else if (auto* finished = std::get_if<engine::TraceFinished>(&*event)) {
+        auto it = traces.find(finished->result.id);
+        if (it == traces.end()) continue;
+        auto completion = std::move(it->second.completion);
+        traces.erase(it);
+        completion->complete({}, std::move(finished->result));
+      }
+    }
+  }
+
+  void arm_timer() {
+    auto deadline = engine.next_deadline();
+    if (!deadline) {
+      // Traces without a probe in flight have one due now: come back at once.
+      deadline = TraceClock::now();
+    }
+    ++timer_generation;
+    timer.expires_at(*deadline);
+    timer.async_wait([self = shared_from_this(), gen = timer_generation](std::error_code ec) {
+      if (ec || gen != self->timer_generation || self->shut_down) return;
+      self->pump();
+    });
+  }
+
+  engine::TraceId start(const wire::IpAddress& destination, const TraceOptions& trace_options, HopCallback on_hop,
+                        std::unique_ptr<detail::Completion<engine::TraceResult>> completion) {
+    if (shut_down) {
+      completion->complete(asio::error::operation_aborted, {});
+      return 0;
+    }
+    const wire::Family family = destination.family();
+    if (auto ec = open(family, trace_options.method)) {
+      completion->complete(ec, {});
+      return 0;
+    }
+    engine::TraceConfig config = trace_options;
+    config.destination = destination;
+    if (config.method == engine::ProbeMethod::icmp_echo) {
+      config.echo_id = icmp[family_index(family)].echo_id;
+      config.source.reset();
+    } else if (config.method == engine::ProbeMethod::udp) {
+      config.source_port = udp[family_index(family)]->socket.local_port();
+      config.source.reset();  // an ordinary socket sends the payload only
+    }
+    auto id = engine.add_trace(config, TraceClock::now());
+    if (!id) {
+      completion->complete(id.error(), {});
+      return 0;
+    }
+    traces.emplace(*id, Active{std::move(on_hop), std::move(completion)});
+    pump();
+    return *id;
+  }
+
+  void shutdown() {
+    if (shut_down) return;
+    disarm_waits();
+    shut_down = true;
+    auto pending = std::move(traces);
+    traces.clear();
+    for (auto& [id, active] : pending) active.completion->complete(asio::error::operation_aborted, {});
+    for (auto& lane : icmp) lane.socket.close();
+    for (auto& lane : udp) {
+      lane->detach();
+      lane->socket.close();
+    }
+  }
+};
+
+Tracer::Tracer(const executor_type& executor, const TracerOptions& options)
+    : impl_(std::make_shared<Impl>(executor, options)) {}
+
+Tracer::~Tracer() {
+  if (impl_) impl_->shutdown();
+}
+
+Tracer::Tracer(Tracer&&) noexcept = default;
+
+Tracer& Tracer::operator=(Tracer&& other) noexcept {
+  if (this != &other) {
+    if (impl_) impl_->shutdown();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+Tracer::executor_type Tracer::get_executor() const noexcept { return impl_->executor; }
+
+engine::TraceId Tracer::start_trace(const wire::IpAddress& destination, const TraceOptions& options,
+                                    HopCallback on_hop,
+                                    std::unique_ptr<detail::Completion<engine::TraceResult>> completion) {
+  return impl_->start(destination, options, std::move(on_hop), std::move(completion));
+}
+
+void Tracer::cancel_trace(const std::weak_ptr<Impl>& weak, engine::TraceId id) {
+  auto impl = weak.lock();
+  if (!impl || impl->shut_down) return;
+  impl->engine.cancel(id);
+  impl->pump();
+}
+
+void Tracer::cancel_all() {
+  std::vector<engine::TraceId> ids;
+  for (const auto& [id, active] : impl_->traces) ids.push_back(id);
+  for (auto id : ids) impl_->engine.cancel(id);
+  impl_->pump();
+}
+
+std::optional<sys::SocketKind> Tracer::icmp_socket_kind(wire::Family family) const noexcept {
+  const auto& lane = impl_->icmp[family_index(family)];
+  if (!lane.socket.is_open()) return std::nullopt;
+  return lane.socket.kind();
+}
+
+std::error_code Tracer::open(wire::Family family, engine::ProbeMethod method) { return impl_->open(family, method); }
+
+Result<engine::TraceResult> trace(const wire::IpAddress& destination, const TraceOptions& options,
+                                  const HopCallback& on_hop, const TracerOptions& tracer_options) {
+  asio::io_context context;
+  Tracer tracer(context, tracer_options);
+  std::error_code error;
+  engine::TraceResult result;
+  tracer.async_trace(destination, options, on_hop, [&](std::error_code ec, engine::TraceResult r) {
+    error = ec;
+    result = std::move(r);
+  });
+  context.run();
+  if (error) return unexpected(error);
+  return result;
+}
+
+}  // namespace icmpkit::net
