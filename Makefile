@@ -17,12 +17,7 @@ DEPS := build-essential cmake pkg-config libasio-dev libcli11-dev libfmt-dev \
 all: build
 
 deps:
-	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  echo "installing missing packages:" $$missing; \
-	  if [ "$$(id -u)" != 0 ]; then echo "error: run as root (or install: $$missing)" >&2; exit 1; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	@scripts/install-missing-packages.sh $(DEPS)
 
 build: deps
 	$(CMAKE) -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -32,12 +27,16 @@ build-asan: deps
 	$(CMAKE) -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DICMPKIT_SANITIZE=ON -DICMPKIT_INSTALL=OFF
 	$(CMAKE) --build $(ASAN_DIR) -j$(JOBS)
 
-# The main job until the ping engine lands: diagnose sockets, then one echo
-# exchange with 127.0.0.1 and ::1 printed decoded.
+# The main job: diagnose which sockets open, one decoded echo exchange with
+# 127.0.0.1 and ::1, then ping (iputils style) and a sweep of 127.0.0.0/24
+# (fping style, with its summary).
 run: build
 	./$(BUILD_DIR)/tools/icmpkit doctor
 	./$(BUILD_DIR)/tools/icmpkit send --count 1 127.0.0.1
 	./$(BUILD_DIR)/tools/icmpkit send --count 1 ::1
+	./$(BUILD_DIR)/tools/icmpkit ping -c 3 127.0.0.1
+	./$(BUILD_DIR)/tools/icmpkit ping -c 3 ::1
+	./$(BUILD_DIR)/tools/icmpkit sweep -s -q -g 127.0.0.0/24
 
 test-unit: build
 	cd $(BUILD_DIR) && ctest $(CTEST_ARGS)
@@ -62,12 +61,7 @@ BENCH_ARGS ?=
 BENCH_DEPS := fping oping python3
 
 bench: deps
-	@missing=$$(for p in $(BENCH_DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  echo "installing missing packages:" $$missing; \
-	  if [ "$$(id -u)" != 0 ]; then echo "error: run as root (or install: $$missing)" >&2; exit 1; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	@scripts/install-missing-packages.sh $(BENCH_DEPS)
 	$(CMAKE) -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DICMPKIT_BUILD_BENCH=ON \
 	  -DICMPKIT_BUILD_TESTS=OFF -DICMPKIT_BUILD_EXAMPLES=OFF -DICMPKIT_BUILD_FUZZERS=OFF -DICMPKIT_INSTALL=OFF
 	$(CMAKE) --build $(BENCH_DIR) -j$(JOBS) --target icmpkit_bench_all
