@@ -27,6 +27,7 @@ Command add_listen(CLI::App& parent);
 Command add_decode(CLI::App& parent);
 Command add_ping(CLI::App& parent);
 Command add_sweep(CLI::App& parent);
+Command add_trace(CLI::App& parent);
 
 /// Prints "icmpkit <command>: <message>" to stderr and returns `code`.
 int fail(std::string_view command, int code, std::string_view message);

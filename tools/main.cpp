@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer("Run 'icmpkit <command> --help' for the options of a command.");
   const std::vector<Command> commands = {add_doctor(app), add_send(app), add_listen(app), add_decode(app),
-                                         add_ping(app), add_sweep(app)};
+                                         add_ping(app), add_sweep(app), add_trace(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -203,8 +203,9 @@ int run_ping(const PingFlags& f) {
   if (flood && !root && (!f.interval || *f.interval < 0.002)) {
     return fail(cmd, exit_usage, "cannot flood; minimal interval allowed for user is 2ms");
   }
-  // Flood without -i: iputils sends as fast as replies come, at least 100/s;
-  // a fixed 10 ms keeps a bounded rate.
+  // Flood (iputils): the next probe leaves as soon as a reply arrives, or
+  // after the interval (10 ms unless -i), whichever comes first.
+  options.send_on_reply = flood;
   options.interval = f.interval ? seconds_to_ns(*f.interval) : (flood ? std::chrono::milliseconds(10) : std::chrono::seconds(1));
   options.timeout = f.timeout ? seconds_to_ns(*f.timeout) : std::chrono::seconds(10);
   if (f.deadline) options.deadline = seconds_to_ns(*f.deadline);
@@ -316,6 +317,11 @@ int run_ping(const PingFlags& f) {
     line(ping_summary_json(f.host, target.address, run.totals, elapsed).dump());
   } else {
     for (const auto& l : ping_statistics_block(f.host, run.totals, elapsed)) line(l);
+  }
+  const auto socket = pinger.socket_stats(target.address.family());
+  if (auto warning = kernel_drop_warning(cmd, socket.kernel_drops, socket.receive_buffer); !warning.empty()) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "%s\n", warning.c_str());
   }
   return ping_exit_code(run.totals, f.deadline.has_value(), count);
 }

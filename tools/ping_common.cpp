@@ -94,4 +94,12 @@ std::string open_failure_message(wire::Family family, const std::error_code& ec)
   return message;
 }
 
+std::string kernel_drop_warning(std::string_view command, std::uint64_t drops, std::size_t receive_buffer) {
+  if (drops == 0) return {};
+  return fmt::format(
+      "icmpkit {}: warning: the kernel dropped {} received packet{} (socket receive buffer of {} bytes full); "
+      "replies among them count as lost",
+      command, drops, drops == 1 ? "" : "s", receive_buffer);
+}
+
 }  // namespace icmpkit::tools

@@ -2,6 +2,8 @@
 // address or an interface, and the message when no ICMP socket opens.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -30,5 +32,9 @@ SourceBinding source_for(std::string_view interface_or_address, wire::Family fam
 /// Why no ICMP socket of `family` could be opened (both attempts' OS errors
 /// when it was a permission problem), with the hint to run `icmpkit doctor`.
 std::string open_failure_message(wire::Family family, const std::error_code& ec);
+
+/// The warning printed when the kernel dropped replies because the socket's
+/// receive buffer was full (so no loss is silent); empty when `drops` is 0.
+std::string kernel_drop_warning(std::string_view command, std::uint64_t drops, std::size_t receive_buffer);
 
 }  // namespace icmpkit::tools

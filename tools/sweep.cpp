@@ -321,7 +321,17 @@ int Sweep::run() {
 
   net::PingerOptions pinger_options;
   pinger_options.mode = parse_socket_mode(f_.mode);
-  pinger_options.max_rate = f_.rate ? *f_.rate : 1000.0 / f_.interval_ms.value_or(10);
+  // -i 0 (root, as fping): as fast as the receive buffer allows, the Pinger
+  // capping the probes in flight to the replies it holds. An explicit --rate
+  // is the user's own pacing: no cap then (drops, if any, are reported).
+  const double interval_ms = f_.interval_ms.value_or(10);
+  pinger_options.max_rate = f_.rate ? *f_.rate : (interval_ms > 0 ? 1000.0 / interval_ms : 0.0);
+  if (f_.rate) pinger_options.max_in_flight = net::PingerOptions::no_in_flight_cap;
+  // A timer cannot wake us every microsecond: above 1,000/s allow a burst of
+  // one millisecond's worth, which keeps the average rate at one wake per ms.
+  if (pinger_options.max_rate > 1000.0) {
+    pinger_options.burst = static_cast<std::uint32_t>(std::min(pinger_options.max_rate / 1000.0, 65536.0));
+  }
   pinger_.emplace(io_, pinger_options);
   bool need[2] = {false, false};
   for (std::size_t i : order_) need[targets_[i].address->is_v4() ? 0 : 1] = true;
@@ -354,6 +364,12 @@ int Sweep::run() {
   clear_progress();
   if (failure_) return fail(cmd, sweep_exit_system, fmt::format("the sweep failed: {}", failure_.message()));
 
+  for (auto family : {wire::Family::v4, wire::Family::v6}) {
+    const auto socket = pinger_->socket_stats(family);
+    if (auto warning = kernel_drop_warning(cmd, socket.kernel_drops, socket.receive_buffer); !warning.empty()) {
+      err_line(warning);
+    }
+  }
   totals_.elapsed = Clock::now() - start_;
   totals_.targets = targets_.size();
   for (const auto& t : targets_) {
@@ -399,7 +415,7 @@ int run_sweep(const SweepFlags& f) {
   }
   if (f.timeout_ms && !(*f.timeout_ms > 0)) return fail(cmd, sweep_exit_usage, "-t must be more than 0 ms");
   if (f.period_ms && !(*f.period_ms >= 0)) return fail(cmd, sweep_exit_usage, "-p must be at least 0 ms");
-  if (f.interval_ms && !(*f.interval_ms > 0)) return fail(cmd, sweep_exit_usage, "-i must be more than 0 ms");
+  if (f.interval_ms && !(*f.interval_ms >= 0)) return fail(cmd, sweep_exit_usage, "-i must be at least 0 ms");
   if (f.rate && !(*f.rate > 0)) return fail(cmd, sweep_exit_usage, "--rate must be more than 0 packets per second");
   if (f.backoff && !(*f.backoff >= 1.0 && *f.backoff <= 5.0)) {
     return fail(cmd, sweep_exit_usage, "-B must be between 1.0 and 5.0");

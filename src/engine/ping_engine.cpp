@@ -342,7 +342,13 @@ struct PingEngine::Impl {
         s.rtt.add(reply.rtt);
         total_rtt.add(reply.rtt);
         finish_probe(slot, now, reply, ProbeState::answered);
-        if (s.options.stop_on_reply) stop_session(session_index, now, false);
+        if (s.options.stop_on_reply) {
+          stop_session(session_index, now, false);
+        } else if (s.options.send_on_reply && s.next_fresh_at > now) {
+          // ping -f: a reply releases the next probe instead of the interval.
+          s.next_fresh_at = now;
+          schedule_send(session_index);
+        }
         break;
       }
       case ProbeState::answered:

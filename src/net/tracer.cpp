@@ -4,6 +4,7 @@
 #include "icmpkit/net/tracer.hpp"
 
 #include <array>
+#include <cerrno>
 #include <cstddef>
 #include <map>
 #include <random>
@@ -11,6 +12,7 @@
 
 #include <asio/error.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
 
@@ -19,6 +21,7 @@
 #include "icmpkit/net/icmp_socket.hpp"
 #include "icmpkit/net/socket_ops.hpp"
 #include "icmpkit/sys/options.hpp"
+#include "icmpkit/sys/raw_ip_socket.hpp"
 #include "icmpkit/sys/receive.hpp"
 #include "icmpkit/sys/send.hpp"
 #include "icmpkit/sys/udp_socket.hpp"
@@ -31,6 +34,8 @@ using engine::TraceClock;
 // Bounds one drain so a flood on one socket cannot starve the others; the
 // readiness wait is level-triggered and comes back at once if more is queued.
 constexpr int max_reads_per_drain = 256;
+// Likewise for sends: a burst of new traces is sent in slices.
+constexpr int max_sends_per_pump = 1024;
 
 std::size_t family_index(wire::Family family) noexcept { return family == wire::Family::v4 ? 0 : 1; }
 
@@ -103,6 +108,31 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
     std::uint64_t generation = 0;
     bool waiting = false;
   };
+  // TCP SYN probes: a raw TCP socket sends SYNs and sees the SYN-ACK / RST
+  // answers; the ICMP errors they cause come from a raw ICMP socket of its own
+  // (a ping socket never sees errors about TCP).
+  struct TcpLane {
+    explicit TcpLane(const executor_type& executor) : descriptor(executor), errors(executor) {}
+    ~TcpLane() { detach(); }
+    TcpLane(const TcpLane&) = delete;
+    TcpLane& operator=(const TcpLane&) = delete;
+    void detach() {
+      if (descriptor.is_open()) {
+        std::error_code ignored;
+        descriptor.cancel(ignored);
+        (void)descriptor.release();
+      }
+    }
+    sys::RawIpSocket socket;
+    asio::posix::stream_descriptor descriptor;
+    IcmpLane errors;
+    sys::TcpPortReservation port;
+    wire::IpAddress source;
+    AppliedOptions applied;
+    std::vector<std::byte> rx;
+    std::uint64_t generation = 0;
+    bool waiting = false;
+  };
   struct Active {
     HopCallback on_hop;
     std::unique_ptr<detail::Completion<engine::TraceResult>> completion;
@@ -112,6 +142,8 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
       : executor(ex), options(opts), timer(ex), icmp{IcmpLane(ex), IcmpLane(ex)} {
     udp[0] = std::make_unique<UdpLane>(ex);
     udp[1] = std::make_unique<UdpLane>(ex);
+    tcp[0] = std::make_unique<TcpLane>(ex);
+    tcp[1] = std::make_unique<TcpLane>(ex);
   }
 
   executor_type executor;
@@ -121,6 +153,7 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
   std::uint64_t timer_generation = 0;
   std::array<IcmpLane, 2> icmp;
   std::array<std::unique_ptr<UdpLane>, 2> udp;
+  std::array<std::unique_ptr<TcpLane>, 2> tcp;
   std::map<engine::TraceId, Active> traces;
   bool in_pump = false;
   bool repump = false;
@@ -131,10 +164,13 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
   }
 
   std::error_code open_icmp(wire::Family family) {
-    IcmpLane& lane = icmp[family_index(family)];
+    return open_icmp_lane(icmp[family_index(family)], family, options.icmp_mode);
+  }
+
+  std::error_code open_icmp_lane(IcmpLane& lane, wire::Family family, sys::SocketMode mode) {
     if (lane.socket.is_open()) return {};
     sys::OpenOptions open_options;
-    open_options.mode = options.icmp_mode;
+    open_options.mode = mode;
     open_options.receive_timestamps = false;
     open_options.receive_tos = false;
     open_options.receive_pktinfo = false;
@@ -155,6 +191,13 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
       }
     }
     if (lane.socket.kind() == sys::SocketKind::raw) {
+      // A raw socket reads the ICMP errors themselves, extensions included
+      // (RFC 4884); with IP_RECVERR the same error would also be queued as a
+      // record without them, and whichever the engine saw first would win.
+      if (auto r = sys::set_receive_errors(ref, false); !r) {
+        lane.socket.close();
+        return r.error();
+      }
       std::random_device device;
       lane.echo_id = wire::EchoId(static_cast<std::uint16_t>(device()));
     }
@@ -178,6 +221,32 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
     return {};
   }
 
+  std::error_code open_tcp(wire::Family family) {
+    TcpLane& lane = *tcp[family_index(family)];
+    if (lane.socket.is_open()) return {};
+    auto opened = sys::RawIpSocket::open(family, IPPROTO_TCP);
+    if (!opened) return opened.error();
+    if (auto ec = open_icmp_lane(lane.errors, family, sys::SocketMode::raw)) return ec;
+    if (!options.interface_name.empty()) {
+      if (auto r = sys::bind_device(opened->ref(), options.interface_name); !r) return r.error();
+    }
+    // The SYN's checksum covers the source address, so it must be known
+    // before sending: the one asked for, else the kernel's choice for the
+    // route (taken per trace in start(); here a placeholder of the family).
+    const auto& src = source(family);
+    auto reservation = sys::TcpPortReservation::reserve(
+        src ? *src : (family == wire::Family::v4 ? wire::IpAddress() : wire::IpAddress(wire::Ipv6Address{})));
+    if (!reservation) return reservation.error();
+    if (auto r = sys::attach_tcp_port_filter(*opened, reservation->port()); !r) return r.error();
+    std::error_code ec;
+    lane.descriptor.assign(opened->native_handle(), ec);
+    if (ec) return ec;
+    lane.socket = std::move(*opened);
+    lane.port = std::move(*reservation);
+    lane.rx.resize(sys::max_datagram_size);
+    return {};
+  }
+
   std::error_code open(wire::Family family, engine::ProbeMethod method) {
     switch (method) {
       case engine::ProbeMethod::icmp_echo:
@@ -185,7 +254,7 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
       case engine::ProbeMethod::udp:
         return open_udp(family);
       case engine::ProbeMethod::tcp_syn:
-        return make_error_code(errc::operation_not_supported);
+        return open_tcp(family);
     }
     return make_error_code(errc::invalid_argument);
   }
@@ -250,6 +319,33 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  void drain_tcp(wire::Family family) {
+    TcpLane& lane = *tcp[family_index(family)];
+    if (!lane.socket.is_open()) return;
+    for (int i = 0; i < max_reads_per_drain; ++i) {
+      auto segment = sys::receive_segment(lane.socket, lane.rx);
+      if (!segment) {
+        if (segment.error().category() == error_category()) continue;  // malformed, consumed
+        return;
+      }
+      engine::TcpInput input{segment->source, segment->segment, segment->ttl};
+      (void)engine.on_tcp(TraceClock::now(), input);
+    }
+  }
+
+  void drain_tcp_errors(wire::Family family) {
+    IcmpLane& lane = tcp[family_index(family)]->errors;
+    if (!lane.socket.is_open()) return;
+    for (int i = 0; i < max_reads_per_drain; ++i) {
+      auto received = receive_now(lane.socket.ref(), lane.rx);
+      if (!received) return;
+      if (const auto* message = received->message()) {
+        engine::IcmpInput input{message->datagram.source, message->datagram.icmp, message->datagram.ttl};
+        (void)engine.on_icmp(TraceClock::now(), input);
+      }
+    }
+  }
+
   void arm_waits() {
     for (wire::Family family : {wire::Family::v4, wire::Family::v6}) {
       IcmpLane& il = icmp[family_index(family)];
@@ -278,6 +374,32 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
                                    self->pump();
                                  });
       }
+      TcpLane& tl = *tcp[family_index(family)];
+      if (tl.socket.is_open() && !tl.waiting) {
+        tl.waiting = true;
+        tl.descriptor.async_wait(asio::posix::descriptor_base::wait_read,
+                                 [self = shared_from_this(), family, gen = tl.generation](std::error_code ec) {
+                                   TcpLane& lane = *self->tcp[family_index(family)];
+                                   if (gen != lane.generation) return;
+                                   lane.waiting = false;
+                                   if (ec || self->shut_down) return;
+                                   self->drain_tcp(family);
+                                   self->pump();
+                                 });
+      }
+      IcmpLane& el = tl.errors;
+      if (el.socket.is_open() && !el.waiting) {
+        el.waiting = true;
+        el.socket.async_wait(icmp_socket::wait_type::wait_read,
+                             [self = shared_from_this(), family, gen = el.generation](std::error_code ec) {
+                               IcmpLane& lane = self->tcp[family_index(family)]->errors;
+                               if (gen != lane.generation) return;
+                               lane.waiting = false;
+                               if (ec || self->shut_down) return;
+                               self->drain_tcp_errors(family);
+                               self->pump();
+                             });
+      }
     }
   }
 
@@ -293,6 +415,22 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
       }
     }
     for (auto& lane : udp) {
+      if (lane->waiting) {
+        ++lane->generation;
+        lane->waiting = false;
+        std::error_code ignored;
+        lane->descriptor.cancel(ignored);
+      }
+    }
+    for (auto& lane : tcp) {
+      for (IcmpLane* l : {&lane->errors}) {
+        if (l->waiting) {
+          ++l->generation;
+          l->waiting = false;
+          std::error_code ignored;
+          l->socket.cancel(ignored);
+        }
+      }
       if (lane->waiting) {
         ++lane->generation;
         lane->waiting = false;
@@ -327,9 +465,20 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
         outcome = sys::send_datagram(lane.socket, t.payload, t.destination, t.destination_port);
       }
       drain_udp_after = true;
+    } else if (t.method == engine::ProbeMethod::tcp_syn) {
+      TcpLane& lane = *tcp[family_index(family)];
+      if (auto r = apply_probe_options(lane.socket.ref(), lane.applied, t); !r) {
+        outcome = unexpected(r.error());
+      } else {
+        outcome = sys::send_to(lane.socket.ref(), t.transport, t.destination);
+      }
     }
     if (!outcome) {
-      engine.on_send_failed(t.probe, outcome.error(), now);
+      std::optional<std::uint32_t> local_mtu;
+      if (t.dont_fragment && outcome.error() == std::error_code(EMSGSIZE, std::system_category())) {
+        if (auto mtu = sys::route_mtu(t.destination)) local_mtu = *mtu;
+      }
+      engine.on_send_failed(t.probe, outcome.error(), now, local_mtu);
     } else if (!outcome->pending_error_reported) {
       return;
     }
@@ -352,11 +501,19 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
       repump = false;
       auto now = TraceClock::now();
       engine.on_timer(now);
-      for (int i = 0; i < 4096; ++i) {
+      bool more_due = true;
+      for (int i = 0; i < max_sends_per_pump; ++i) {
         auto t = engine.poll_transmit(now);
-        if (!t) break;
+        if (!t) {
+          more_due = false;
+          break;
+        }
         send(*t, now);
         now = TraceClock::now();
+      }
+      if (more_due) {
+        // Let replies and other handlers run between bursts of sends.
+        asio::post(executor, [self = shared_from_this()] { self->pump(); });
       }
       deliver_events();
     } while (repump && !shut_down);
@@ -390,8 +547,9 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
   void arm_timer() {
     auto deadline = engine.next_deadline();
     if (!deadline) {
-      // Traces without a probe in flight have one due now: come back at once.
-      deadline = TraceClock::now();
+      // Running traces with nothing in flight should not happen (each has a
+      // probe due); look again soon rather than spin or stall.
+      deadline = TraceClock::now() + std::chrono::milliseconds(50);
     }
     ++timer_generation;
     timer.expires_at(*deadline);
@@ -420,6 +578,27 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
     } else if (config.method == engine::ProbeMethod::udp) {
       config.source_port = udp[family_index(family)]->socket.local_port();
       config.source.reset();  // an ordinary socket sends the payload only
+    } else if (config.method == engine::ProbeMethod::tcp_syn) {
+      const auto& src = source(family);
+      if (src) {
+        config.source = *src;
+      } else {
+        auto chosen = sys::route_source(destination);
+        if (!chosen) {
+          completion->complete(chosen.error(), {});
+          return 0;
+        }
+        config.source = *chosen;
+      }
+      config.source_port = tcp[family_index(family)]->port.port();
+    }
+    if (config.path_mtu && *config.path_mtu == 0) {
+      auto mtu = sys::route_mtu(destination);
+      if (!mtu) {
+        completion->complete(mtu.error(), {});
+        return 0;
+      }
+      config.path_mtu = *mtu;
     }
     auto id = engine.add_trace(config, TraceClock::now());
     if (!id) {
@@ -442,6 +621,11 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
     for (auto& lane : udp) {
       lane->detach();
       lane->socket.close();
+    }
+    for (auto& lane : tcp) {
+      lane->detach();
+      lane->socket.close();
+      lane->errors.socket.close();
     }
   }
 };

@@ -60,6 +60,9 @@ struct PingOptions {
   std::optional<std::chrono::nanoseconds> deadline;
   /// Finish the request at the first reply (fping's default, the DHCP check).
   bool stop_on_reply = false;
+  /// Flood shape (iputils ping -f): the next probe is due as soon as a reply
+  /// arrives, or `interval` after the previous send, whichever comes first.
+  bool send_on_reply = false;
 };
 
 /// The probe was answered by an echo reply.

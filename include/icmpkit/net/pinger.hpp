@@ -20,6 +20,7 @@
 // thread (or a strand as its executor). Callbacks passed to it run there.
 #pragma once
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,6 +60,27 @@ struct PingerOptions {
   /// Source addresses to bind to (optional).
   std::optional<wire::IpAddress> source_v4;
   std::optional<wire::IpAddress> source_v6;
+  /// Receive buffer asked for each socket (sys::set_receive_buffer:
+  /// SO_RCVBUFFORCE, else SO_RCVBUF, which the kernel clamps to
+  /// net.core.rmem_max). Replies beyond it are dropped by the kernel, so a
+  /// fast sweep needs room; 0 keeps the kernel's default.
+  std::size_t receive_buffer = std::size_t{32} << 20;
+  /// Probes in flight per socket at most. 0 (automatic): as many replies as
+  /// the receive buffer obtained holds, so the send side never overruns it
+  /// into loss. no_in_flight_cap: no cap (the caller paces with max_rate).
+  std::size_t max_in_flight = 0;
+  static constexpr std::size_t no_in_flight_cap = static_cast<std::size_t>(-1);
+};
+
+/// What a Pinger's socket of one family got and saw (zeroes before it opens).
+struct SocketStats {
+  /// Receive buffer the kernel granted (what it reports: twice the request).
+  std::size_t receive_buffer = 0;
+  /// The probes-in-flight cap in force (0: none).
+  std::size_t in_flight_cap = 0;
+  /// Datagrams the kernel dropped because the receive buffer was full
+  /// (SO_RXQ_OVFL / SO_MEMINFO): replies lost without any probe's fault.
+  std::uint64_t kernel_drops = 0;
 };
 
 /// Called for each probe event of a request while it runs (outcomes,
@@ -169,6 +191,8 @@ class Pinger {
   engine::PingStatistics total_stats(wire::Family family) const;
   /// Counters of the family's engine (foreign replies, stale replies ...).
   engine::EngineCounters engine_counters(wire::Family family) const;
+  /// The family's socket: buffer obtained, in-flight cap, kernel drops.
+  SocketStats socket_stats(wire::Family family) const;
 
  private:
   struct Impl;

@@ -9,8 +9,10 @@
 //   read as ICMP messages quoting the probe). RFC 792, RFC 4443.
 // - UDP probes: an ordinary UDP socket (unprivileged) with the TTL set before
 //   each send and the ICMP errors read from its error queue.
-// - TCP SYN probes: not supported yet; async_trace fails with
-//   errc::operation_not_supported (a SYN needs a raw TCP socket, CAP_NET_RAW).
+// - TCP SYN probes: a raw TCP socket (CAP_NET_RAW) sends the SYNs from a
+//   local port the Tracer holds and reads the SYN-ACK / RST answers; a raw
+//   ICMP socket reads the errors. Without CAP_NET_RAW async_trace fails with
+//   errc::permission_denied (no connect()-based fallback).
 // A send that fails once because of an earlier probe's queued ICMP error is
 // retried (sys::SendOutcome) and the error queue drained, so no hop is lost;
 // a send that really fails is handed back to the engine, which resends it or
@@ -55,6 +57,7 @@ struct TracerOptions {
 
 /// What one trace does: the engine's TraceConfig, whose `destination`,
 /// `source`, `source_port` and `echo_id` the Tracer fills in from its sockets.
+/// A `path_mtu` of 0 starts MTU discovery at the MTU of the route (sys::route_mtu).
 using TraceOptions = engine::TraceConfig;
 
 /// Called for each completed hop of a trace, in TTL order, on the Tracer's executor.
@@ -84,7 +87,7 @@ class Tracer {
   /// The error_code is set only when the trace could not run:
   /// errc::permission_denied / OS errors when no socket could be opened,
   /// errc::invalid_argument for options the engine refuses,
-  /// errc::operation_not_supported for tcp_syn, asio::error::operation_aborted
+  /// (tcp_syn without CAP_NET_RAW included), asio::error::operation_aborted
   /// when the Tracer is destroyed. Cancelling through the handler's
   /// cancellation slot ends the trace with StopReason::cancelled (no error).
   template <class CompletionToken>

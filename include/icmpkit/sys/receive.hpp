@@ -39,6 +39,11 @@ struct ReceivedDatagram {
   /// since the Unix epoch.
   std::optional<std::chrono::nanoseconds> kernel_timestamp;
   std::uint32_t interface_index = 0;  ///< From pktinfo; 0 when unknown.
+  /// SO_RXQ_OVFL (OpenOptions::receive_drop_count): the socket's running count
+  /// of datagrams dropped for lack of receive buffer space, as of when this one
+  /// was queued. The kernel attaches it only once it is non-zero, so nullopt
+  /// means "no drop so far" (or the option is off).
+  std::optional<std::uint32_t> dropped;
   bool truncated = false;             ///< MSG_TRUNC: the buffer was too small.
   bool control_truncated = false;     ///< MSG_CTRUNC: the control buffer was too small.
   /// The first recvmsg() failed with the socket's pending error (the errno an

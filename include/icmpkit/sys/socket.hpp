@@ -68,6 +68,10 @@ struct OpenOptions {
   /// in sys/options.hpp): each sent probe then also yields an error-queue
   /// record with origin txstatus. Off by default.
   bool transmit_timestamps = false;
+  /// SO_RXQ_OVFL: every received datagram then carries the socket's count of
+  /// datagrams the kernel dropped so far because the receive buffer was full
+  /// (ReceivedDatagram::dropped), so an overrun is never silent. On by default.
+  bool receive_drop_count = true;
 };
 
 /// One attempt at opening a socket of a given kind and why it failed.
@@ -163,6 +167,13 @@ class IcmpSocket {
   SocketKind kind_ = SocketKind::dgram;
   std::optional<OpenAttempt> fallback_reason_;
 };
+
+/// The kernel's count of datagrams this socket dropped because its receive
+/// buffer was full (SO_MEMINFO, SK_MEMINFO_DROPS; Linux >= 4.6): exact at the
+/// time of the call, unlike ReceivedDatagram::dropped which only arrives with
+/// the next datagram. Errors: errc::operation_not_supported where the OS has
+/// no such counter; OS errors.
+Result<std::uint32_t> receive_drops(SocketRef socket) noexcept;
 
 /// Echo identifier of a ping socket via getsockname(); nullopt if raw or unbound.
 std::optional<wire::EchoId> local_echo_id(SocketRef socket) noexcept;

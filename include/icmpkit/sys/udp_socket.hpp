@@ -80,4 +80,10 @@ Result<UdpErrorRecord> receive_udp_error(const UdpSocket& socket, MutableBytes b
 /// Errors: std::errc::resource_unavailable_try_again when none is queued; OS errors.
 Result<void> discard_datagram(const UdpSocket& socket) noexcept;
 
+/// The MTU of the route to `destination` as the kernel knows it (cached path
+/// MTU, else the outgoing interface's): connect() of a throw-away UDP socket
+/// (which sends nothing) and IP_MTU / IPV6_MTU.
+/// Errors: OS errors (ENETUNREACH without a route ...).
+Result<std::uint32_t> route_mtu(const wire::IpAddress& destination) noexcept;
+
 }  // namespace icmpkit::sys

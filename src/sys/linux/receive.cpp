@@ -5,7 +5,8 @@
 //                IP_RECVERR (sock_extended_err + offender sockaddr_in)
 //   IPPROTO_IPV6 IPV6_HOPLIMIT (int), IPV6_TCLASS (int), IPV6_PKTINFO,
 //                IPV6_RECVERR (sock_extended_err + offender sockaddr_in6)
-//   SOL_SOCKET   SCM_TIMESTAMPNS (timespec; the _NEW variant as two int64),
+//   SOL_SOCKET   SO_RXQ_OVFL (u32 drop count),
+//                SCM_TIMESTAMPNS (timespec; the _NEW variant as two int64),
 //                SCM_TIMESTAMPING (three timespecs: software time first),
 //                SCM_TIMESTAMP (timeval)
 #include "icmpkit/sys/receive.hpp"
@@ -38,6 +39,7 @@ constexpr int so_timestamping_old = 37;
 constexpr int so_timestamp_new = 63;
 constexpr int so_timestampns_new = 64;
 constexpr int so_timestamping_new = 65;
+constexpr int so_rxq_ovfl = 40;  // SO_RXQ_OVFL: a u32 drop count
 
 /// Fields both kinds of record take from control messages.
 struct Ancillary {
@@ -46,6 +48,7 @@ struct Ancillary {
   std::optional<std::chrono::nanoseconds> timestamp;
   std::optional<wire::IpAddress> destination;
   std::uint32_t interface_index = 0;
+  std::optional<std::uint32_t> dropped;
   const sock_extended_err* extended_error = nullptr;
   std::size_t extended_error_length = 0;
 };
@@ -125,6 +128,10 @@ Ancillary parse_ancillary(const msghdr& message) noexcept {
           if (ts[0] != 0 || ts[1] != 0) out.timestamp = from_seconds_nanoseconds(ts[0], ts[1]);
           break;
         }
+        case so_rxq_ovfl:
+          if (data_length < sizeof(std::uint32_t)) break;
+          out.dropped = read_as<std::uint32_t>(cmsg);
+          break;
         case so_timestamp_old: {
           if (data_length < sizeof(timeval)) break;
           const auto tv = read_as<timeval>(cmsg);
@@ -184,6 +191,7 @@ Result<ReceivedDatagram> make_datagram(SocketRef socket, const msghdr& message, 
   out.kernel_timestamp = ancillary.timestamp;
   out.destination = ancillary.destination;
   out.interface_index = ancillary.interface_index;
+  out.dropped = ancillary.dropped;
 
   ConstBytes bytes = ConstBytes(buffer).first(std::min(length, buffer.size()));
   if (socket.family == wire::Family::v4 && socket.kind == SocketKind::raw) {

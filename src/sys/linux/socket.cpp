@@ -95,6 +95,12 @@ Result<void> apply_options(SocketRef socket, const OpenOptions& options) noexcep
   if (options.transmit_timestamps) {
     if (auto r = set_transmit_timestamps(socket, true); !r) return r;
   }
+  if (options.receive_drop_count) {
+    const int on = 1;
+    if (detail::system_calls().setsockopt(socket.fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on) != 0) {
+      return linux_detail::last_error();
+    }
+  }
   if (options.install_kernel_filter && socket.kind == SocketKind::raw) {
     if (socket.family == wire::Family::v4) {
       if (auto r = attach_icmpv4_filter(socket); !r) return r;
@@ -219,6 +225,20 @@ Result<wire::EchoId> IcmpSocket::ensure_echo_id() noexcept {
   if (auto bound = bind_source(ref(), any); !bound) return unexpected(bound.error());
   if (auto id = local_echo_id()) return *id;
   return errc::operation_not_supported;
+}
+
+Result<std::uint32_t> receive_drops(SocketRef socket) noexcept {
+  // SO_MEMINFO fills an array indexed by SK_MEMINFO_*; DROPS is index 8
+  // (<linux/sock_diag.h>), spelled out to keep that header out.
+  constexpr int so_meminfo = 55;
+  constexpr std::size_t sk_meminfo_drops = 8;
+  std::uint32_t info[16] = {};
+  std::uint32_t length = sizeof info;
+  if (detail::system_calls().getsockopt(socket.fd, SOL_SOCKET, so_meminfo, info, &length) != 0) {
+    return linux_detail::last_error();
+  }
+  if (length < (sk_meminfo_drops + 1) * sizeof(std::uint32_t)) return errc::operation_not_supported;
+  return info[sk_meminfo_drops];
 }
 
 }  // namespace icmpkit::sys

@@ -185,4 +185,21 @@ Result<void> discard_datagram(const UdpSocket& socket) noexcept {
   return last_error();
 }
 
+Result<std::uint32_t> route_mtu(const wire::IpAddress& destination) noexcept {
+  const bool v4 = destination.is_v4();
+  const int fd = detail::system_calls().socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+  if (fd < 0) return last_error();
+  const auto address = linux_detail::to_sockaddr(destination, 9);  // any port: nothing is sent
+  Result<std::uint32_t> out = errc::invalid_argument;
+  if (::connect(fd, address.get(), address.length) != 0) {
+    out = last_error();
+  } else if (auto mtu = linux_detail::get_int_option(fd, v4 ? IPPROTO_IP : IPPROTO_IPV6, v4 ? IP_MTU : IPV6_MTU)) {
+    out = static_cast<std::uint32_t>(*mtu);
+  } else {
+    out = unexpected(mtu.error());
+  }
+  detail::system_calls().close(fd);
+  return out;
+}
+
 }  // namespace icmpkit::sys

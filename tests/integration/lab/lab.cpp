@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -22,7 +23,7 @@ namespace {
 
 using wire::Family;
 
-constexpr std::array<const char*, 4> role_names = {"client", "r1", "r2", "server"};
+constexpr std::array<const char*, 5> role_names = {"client", "r1", "r2", "server", "r3"};
 
 // Interface names live inside each namespace, so they are fixed.
 constexpr const char* client_to_r1 = "c-r1";
@@ -31,6 +32,9 @@ constexpr const char* r1_to_r2 = "r1-r2";
 constexpr const char* r2_to_r1 = "r2-r1";
 constexpr const char* r2_to_server = "r2-s";
 constexpr const char* server_to_r2 = "s-r2";
+// third_router only: r2's "r2-s" then leads to r3, the server's "s-r2" too.
+constexpr const char* r3_to_r2 = "r3-r2";
+constexpr const char* r3_to_server = "r3-s";
 
 std::string sysctl_path(const std::string& dotted) {
   std::string path = "/proc/sys/";
@@ -41,6 +45,29 @@ std::string sysctl_path(const std::string& dotted) {
 std::string trim(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\t')) text.pop_back();
   return text;
+}
+
+// A veth is set up at once, but it carries packets only after the kernel's
+// link watcher (a work item, late on a busy machine) has seen its carrier
+// and attached its queue: until then `ip link` shows "qdisc noop" and every
+// packet sent through it is dropped, so the first probes of a test could be
+// lost. Waits (bounded) until every interface but lo in `netns` is UP with a
+// real queue.
+void wait_until_links_carry(const std::string& netns) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  std::string listing;
+  for (;;) {
+    listing = run_command({"ip", "-n", netns, "-o", "link", "show"});
+    bool ready = true;
+    std::istringstream lines(listing);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find(": lo:") != std::string::npos) continue;
+      if (line.find(" state UP ") == std::string::npos || line.find("qdisc noop") != std::string::npos) ready = false;
+    }
+    if (ready) return;
+    if (std::chrono::steady_clock::now() > until) throw LabError("links in " + netns + " never came up:\n" + listing);
+    ::usleep(10 * 1000);
+  }
 }
 
 std::atomic<int> lab_counter{0};
@@ -101,6 +128,8 @@ std::string Lab::address(Where where, Family family) {
     case Where::server: return v4 ? "10.201.3.2" : "fd00:201:3::2";
     case Where::reject_target: return v4 ? "10.201.4.1" : "fd00:201:4::1";
     case Where::unreachable_target: return v4 ? "10.201.99.1" : "fd00:201:99::1";
+    case Where::r2_r3_side: return v4 ? "10.201.5.1" : "fd00:201:5::1";
+    case Where::r3_r2_side: return v4 ? "10.201.5.2" : "fd00:201:5::2";
   }
   return {};
 }
@@ -115,7 +144,10 @@ Lab::Lab(LabConfig config) : config_(std::move(config)) {
     delete_stale_labs();
   });
   const std::string base = process_prefix() + std::to_string(lab_counter.fetch_add(1)) + "-";
-  for (std::size_t i = 0; i < names_.size(); ++i) names_[i] = base + role_names[i];
+  for (std::size_t i = 0; i < names_.size(); ++i) {
+    if (i == static_cast<std::size_t>(Node::r3) && !config_.third_router) continue;
+    names_[i] = base + role_names[i];
+  }
   try {
     build();
   } catch (...) {
@@ -150,7 +182,16 @@ std::string Lab::exec(Node node, const std::vector<std::string>& argv) const {
   return run_command(full);
 }
 
+std::vector<Node> Lab::router_nodes() const {
+  if (config_.third_router) return {Node::r1, Node::r2, Node::r3};
+  return {Node::r1, Node::r2};
+}
+
 std::string Lab::interface_towards(Node node, Node neighbour) {
+  if (node == Node::r2 && neighbour == Node::r3) return r2_to_server;
+  if (node == Node::r3 && neighbour == Node::r2) return r3_to_r2;
+  if (node == Node::r3 && neighbour == Node::server) return r3_to_server;
+  if (node == Node::server && neighbour == Node::r3) return server_to_r2;
   if (node == Node::client && neighbour == Node::r1) return client_to_r1;
   if (node == Node::r1 && neighbour == Node::client) return r1_to_client;
   if (node == Node::r1 && neighbour == Node::r2) return r1_to_r2;
@@ -195,6 +236,7 @@ int Lab::server_initial_ttl(Family family) const {
 
 void Lab::build() {
   for (const auto& name : names_) {
+    if (name.empty()) continue;  // r3 without third_router
     run_command({"ip", "netns", "add", name});
     created_.push_back(name);
   }
@@ -209,9 +251,11 @@ void Lab::build() {
       {"net.ipv6.conf.default.router_solicitations", "0"},
       {"net.ipv6.conf.default.accept_ra", "0"},
   };
-  for (const Node node : {Node::client, Node::r1, Node::r2, Node::server}) {
+  std::vector<Node> nodes = {Node::client, Node::r1, Node::r2, Node::server};
+  if (config_.third_router) nodes.push_back(Node::r3);
+  for (const Node node : nodes) {
     Sysctls values = common;
-    if (node == Node::r1 || node == Node::r2) {
+    if (node == Node::r1 || node == Node::r2 || node == Node::r3) {
       values.emplace_back("net.ipv4.ip_forward", "1");
       values.emplace_back("net.ipv6.conf.all.forwarding", "1");
       values.emplace_back("net.ipv6.conf.default.forwarding", "1");
@@ -254,7 +298,12 @@ void Lab::build() {
   };
   link(Node::client, client_to_r1, Node::r1, r1_to_client, std::nullopt);
   link(Node::r1, r1_to_r2, Node::r2, r2_to_r1, std::nullopt);
-  link(Node::r2, r2_to_server, Node::server, server_to_r2, config_.server_link_mtu);
+  if (config_.third_router) {
+    link(Node::r2, r2_to_server, Node::r3, r3_to_r2, std::nullopt);
+    link(Node::r3, r3_to_server, Node::server, server_to_r2, config_.server_link_mtu);
+  } else {
+    link(Node::r2, r2_to_server, Node::server, server_to_r2, config_.server_link_mtu);
+  }
 
   auto batch = [&](Node node, const std::vector<std::string>& lines) {
     std::string script;
@@ -291,18 +340,47 @@ void Lab::build() {
       "link set " + r2s + " up",
       "addr add " + v4(Where::r2_r1_side) + "/24 dev " + r2r1,
       "addr add " + v6(Where::r2_r1_side) + "/64 dev " + r2r1 + " nodad",
-      "addr add " + v4(Where::r2_server_side) + "/24 dev " + r2s,
-      "addr add " + v6(Where::r2_server_side) + "/64 dev " + r2s + " nodad",
       "route add 10.201.1.0/24 via " + v4(Where::r1_r2_side),
       "route add fd00:201:1::/64 via " + v6(Where::r1_r2_side),
-      "route add 10.201.4.0/24 via " + v4(Where::server),
-      "route add fd00:201:4::/64 via " + v6(Where::server),
   };
+  if (config_.third_router) {
+    r2_lines.insert(r2_lines.end(), {
+        "addr add " + v4(Where::r2_r3_side) + "/24 dev " + r2s,
+        "addr add " + v6(Where::r2_r3_side) + "/64 dev " + r2s + " nodad",
+        "route add 10.201.3.0/24 via " + v4(Where::r3_r2_side),
+        "route add fd00:201:3::/64 via " + v6(Where::r3_r2_side),
+        "route add 10.201.4.0/24 via " + v4(Where::r3_r2_side),
+        "route add fd00:201:4::/64 via " + v6(Where::r3_r2_side),
+    });
+  } else {
+    r2_lines.insert(r2_lines.end(), {
+        "addr add " + v4(Where::r2_server_side) + "/24 dev " + r2s,
+        "addr add " + v6(Where::r2_server_side) + "/64 dev " + r2s + " nodad",
+        "route add 10.201.4.0/24 via " + v4(Where::server),
+        "route add fd00:201:4::/64 via " + v6(Where::server),
+    });
+  }
   if (config_.r2_error_route) {
     r2_lines.push_back("route add " + *config_.r2_error_route + " " + unreachable_prefix(Family::v4));
     r2_lines.push_back("route add " + *config_.r2_error_route + " " + unreachable_prefix(Family::v6));
   }
   batch(Node::r2, r2_lines);
+  if (config_.third_router) {
+    const std::string r3r2 = r3_to_r2, r3s = r3_to_server;
+    batch(Node::r3, {
+        "link set lo up",
+        "link set " + r3r2 + " up",
+        "link set " + r3s + " up",
+        "addr add " + v4(Where::r3_r2_side) + "/24 dev " + r3r2,
+        "addr add " + v6(Where::r3_r2_side) + "/64 dev " + r3r2 + " nodad",
+        "addr add " + v4(Where::r2_server_side) + "/24 dev " + r3s,
+        "addr add " + v6(Where::r2_server_side) + "/64 dev " + r3s + " nodad",
+        "route add default via " + v4(Where::r2_r3_side),
+        "route add default via " + v6(Where::r2_r3_side),
+        "route add 10.201.4.0/24 via " + v4(Where::server),
+        "route add fd00:201:4::/64 via " + v6(Where::server),
+    });
+  }
   batch(Node::server, {
       "link set lo up",
       "link set " + s2 + " up",
@@ -320,12 +398,10 @@ void Lab::build() {
   }
 
   if (config_.disable_checksum_offload) {
-    const std::array<std::pair<Node, const char*>, 6> veths = {{{Node::client, client_to_r1},
-                                                                {Node::r1, r1_to_client},
-                                                                {Node::r1, r1_to_r2},
-                                                                {Node::r2, r2_to_r1},
-                                                                {Node::r2, r2_to_server},
-                                                                {Node::server, server_to_r2}}};
+    std::vector<std::pair<Node, const char*>> veths = {{Node::client, client_to_r1}, {Node::r1, r1_to_client},
+                                                       {Node::r1, r1_to_r2},         {Node::r2, r2_to_r1},
+                                                       {Node::r2, r2_to_server},     {Node::server, server_to_r2}};
+    if (config_.third_router) veths.insert(veths.end(), {{Node::r3, r3_to_r2}, {Node::r3, r3_to_server}});
     for (const auto& [node, name] : veths) {
       const auto result = run_command_unchecked({"ip", "netns", "exec", netns(node), "ethtool", "-K", name, "tx", "off"});
       if (result.exit_code == 127 || result.exit_code == 255) {
@@ -335,6 +411,10 @@ void Lab::build() {
       }
       if (result.exit_code != 0) throw LabError("ethtool -K " + std::string(name) + " tx off: " + result.output);
     }
+  }
+
+  for (const auto& name : names_) {
+    if (!name.empty()) wait_until_links_carry(name);
   }
 
   if (config_.r1_reject_icmp_code || config_.r1_reject_icmpv6_code) {

@@ -30,7 +30,9 @@
 namespace icmpkit::lab {
 
 /// The namespaces of the lab.
-enum class Node { client, r1, r2, server };
+/// r3 exists only with LabConfig::third_router (appended last so the
+/// default lab keeps its four namespaces and their order).
+enum class Node { client, r1, r2, server, r3 };
 
 /// Named addresses of the lab (each exists in v4 and v6).
 enum class Where {
@@ -42,6 +44,11 @@ enum class Where {
   server,
   reject_target,       ///< On the server's loopback; r1 may reject it (nft).
   unreachable_target,  ///< Routed to r2, which has no route (or an error route) for it.
+  /// With LabConfig::third_router only: the r2—r3 link (10.201.5.0/24,
+  /// fd00:201:5::/64). r2 holds .1 / ::1 there, r3 .2 / ::2; r3 then also
+  /// holds r2_server_side's address (the server's next hop keeps its address).
+  r2_r3_side,
+  r3_r2_side,  ///< r3 towards r2 (and the client): r3's errors come from here.
 };
 
 /// What a test switches on. Defaults give a plain working network.
@@ -72,6 +79,12 @@ struct LabConfig {
   /// net.ipv4.icmp_ratelimit / net.ipv6.icmp.ratelimit (ms) in r1 and r2 (per
   /// namespace). Unset keeps the kernel default (1000 ms per destination).
   std::optional<int> router_icmp_ratelimit_ms;
+  /// Adds a third router: client — r1 — r2 — r3 — server. r2's server-side
+  /// link then goes to r3 (10.201.5.0/24, fd00:201:5::/64) and r3 links to
+  /// the server on 10.201.3.0/24 (taking r2_server_side's address), so the
+  /// server, reject and unreachable targets keep their addresses. r3 gets
+  /// the routers' sysctls (forwarding, router_icmp_ratelimit_ms).
+  bool third_router = false;
 };
 
 /// A built lab. Not copyable or movable (the destructor owns the namespaces).
@@ -93,8 +106,12 @@ class Lab {
   /// The prefix (with /len) that contains Where::unreachable_target.
   static std::string unreachable_prefix(wire::Family family);
 
-  /// Routers a packet from the client to the server crosses.
+  /// Routers a packet from the client to the server crosses (default lab).
   static constexpr int routers_between_client_and_server = 2;
+  /// Routers between client and server in this lab (3 with third_router).
+  int routers() const { return config_.third_router ? 3 : 2; }
+  /// The routers of this lab, client side first.
+  std::vector<Node> router_nodes() const;
 
   /// The initial TTL (v4) or hop limit (v6) the server uses for its replies,
   /// read back from the server namespace's sysctls.
@@ -111,7 +128,9 @@ class Lab {
   std::string exec(Node node, const std::vector<std::string>& argv) const;
 
   /// Name of `node`'s interface on the link towards `neighbour` (for tcpdump
-  /// -i, ethtool ...); throws LabError when the two are not linked.
+  /// -i, ethtool ...); throws LabError when the two are not linked. With
+  /// third_router, r2's "r2-s" leads to r3 and the server's "s-r2" to r3
+  /// (interface names do not change with the topology).
   static std::string interface_towards(Node node, Node neighbour);
 
   /// Prefix of every namespace this process creates ("ikl<pid>-").
@@ -129,7 +148,7 @@ class Lab {
   void teardown() noexcept;
 
   LabConfig config_;
-  std::array<std::string, 4> names_;
+  std::array<std::string, 5> names_;  // r3's stays empty without third_router
   std::vector<std::string> created_;
 };
 

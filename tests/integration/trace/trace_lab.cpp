@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -187,10 +188,15 @@ std::string TraceLab::read_sysctl(TraceNode node, const std::string& name) const
 
 int TraceLab::r3_ifindex(TraceNode towards) const {
   const std::string name = towards == TraceNode::r2a ? "r3-a" : "r3-b";
-  const auto out = run_command({"ip", "-n", netns(TraceNode::r3), "-o", "link", "show", "dev", name});
-  const auto colon = out.find(':');
-  if (colon != std::string::npos) return std::stoi(out.substr(0, colon));
-  throw LabError("no ifindex for " + name + ": " + out);
+  // if_nametoindex asks the kernel of the caller's network namespace.
+  const auto outcome = run_in_netns(netns(TraceNode::r3), {}, [&](ChildReport& report) {
+    const unsigned index = ::if_nametoindex(name.c_str());
+    if (index == 0) report.fail("if_nametoindex " + name + " failed");
+    report.set("index", index);
+  });
+  const auto index = outcome.get_int("index");
+  if (!outcome.ok() || !index) throw LabError("ifindex of " + name + ": " + outcome.describe());
+  return static_cast<int>(*index);
 }
 
 void TraceLab::build() {
@@ -215,10 +221,29 @@ void TraceLab::build() {
                                       {"net.ipv4.ip_forward", "1"},
                                       {"net.ipv6.conf.all.forwarding", "1"},
                                       {"net.ipv6.conf.default.forwarding", "1"},
+                                      // Policy 3 (custom fields) rather than 1: policy 1
+                                      // reuses skb->hash when it is an L4 hash, and veth
+                                      // carries the sending socket's random sk_txhash
+                                      // into r1, so a connected socket per probe (as
+                                      // traceroute(8) does) would pick branches at random
+                                      // even with a fixed five-tuple. Policy 3 always
+                                      // dissects the headers: src, dst, proto, sport,
+                                      // dport (0x0037), what a hardware router hashes.
+                                      {"net.ipv4.fib_multipath_hash_policy", "3"},
+                                      {"net.ipv4.fib_multipath_hash_fields", "0x0037"},
+                                      {"net.ipv6.fib_multipath_hash_policy", "3"},
+                                      {"net.ipv6.fib_multipath_hash_fields", "0x0037"},
+                                  });
+    }
+    if (node != TraceNode::client) {
+      // Every node that answers probes (the server's port unreachables too)
+      // is unlimited: MDA sends dozens of probes per hop within milliseconds.
+      // icmp_msgs_per_sec/burst are the per-namespace overall token bucket.
+      values.insert(values.end(), {
                                       {"net.ipv4.icmp_ratelimit", "0"},
                                       {"net.ipv6.icmp.ratelimit", "0"},
-                                      {"net.ipv4.fib_multipath_hash_policy", "1"},
-                                      {"net.ipv6.fib_multipath_hash_policy", "1"},
+                                      {"net.ipv4.icmp_msgs_per_sec", "100000"},
+                                      {"net.ipv4.icmp_msgs_burst", "10000"},
                                   });
     }
     if (node == TraceNode::client && config_.open_client_ping_group) {
@@ -257,20 +282,21 @@ void TraceLab::build() {
     const std::string net7 = f == Family::v4 ? "10.202.7.0/24" : "fd00:202:7::/64";
     const std::string net97 = f == Family::v4 ? "10.202.97.0/24" : "fd00:202:97::/64";
     const std::string net98 = f == Family::v4 ? "10.202.98.0/24" : "fd00:202:98::/64";
-    const std::string fam = f == Family::v4 ? "-4 " : "-6 ";
-    node_lines(TraceNode::client).push_back(fam + "route add default via " + on_link(1, 2, f));
-    node_lines(TraceNode::r1).push_back(fam + "route add default nexthop via " + on_link(2, 2, f) +
+    // `ip -batch` takes no -4/-6: the family comes from the prefixes.
+    const std::string any = f == Family::v4 ? "0.0.0.0/0" : "::/0";
+    node_lines(TraceNode::client).push_back("route add " + any + " via " + on_link(1, 2, f));
+    node_lines(TraceNode::r1).push_back("route add " + any + " nexthop via " + on_link(2, 2, f) +
                                         " dev r1-a nexthop via " + on_link(3, 2, f) + " dev r1-b");
-    node_lines(TraceNode::r1).push_back(fam + "route add unreachable " + net98);
-    node_lines(TraceNode::r1).push_back(fam + "route add prohibit " + net97);
-    node_lines(TraceNode::r2a).push_back(fam + "route add " + net1 + " via " + on_link(2, 1, f));
-    node_lines(TraceNode::r2a).push_back(fam + "route add default via " + on_link(4, 2, f));
-    node_lines(TraceNode::r2b).push_back(fam + "route add " + net1 + " via " + on_link(3, 1, f));
-    node_lines(TraceNode::r2b).push_back(fam + "route add default via " + on_link(5, 2, f));
-    node_lines(TraceNode::r3).push_back(fam + "route add default nexthop via " + on_link(4, 1, f) +
+    node_lines(TraceNode::r1).push_back("route add unreachable " + net98);
+    node_lines(TraceNode::r1).push_back("route add prohibit " + net97);
+    node_lines(TraceNode::r2a).push_back("route add " + net1 + " via " + on_link(2, 1, f));
+    node_lines(TraceNode::r2a).push_back("route add " + any + " via " + on_link(4, 2, f));
+    node_lines(TraceNode::r2b).push_back("route add " + net1 + " via " + on_link(3, 1, f));
+    node_lines(TraceNode::r2b).push_back("route add " + any + " via " + on_link(5, 2, f));
+    node_lines(TraceNode::r3).push_back("route add " + any + " nexthop via " + on_link(4, 1, f) +
                                         " dev r3-a nexthop via " + on_link(5, 1, f) + " dev r3-b");
-    node_lines(TraceNode::r3).push_back(fam + "route add " + net7 + " via " + on_link(6, 2, f));
-    node_lines(TraceNode::server).push_back(fam + "route add default via " + on_link(6, 1, f));
+    node_lines(TraceNode::r3).push_back("route add " + net7 + " via " + on_link(6, 2, f));
+    node_lines(TraceNode::server).push_back("route add " + any + " via " + on_link(6, 1, f));
   }
   node_lines(TraceNode::server).push_back("addr add " + address(TracePoint::reject_target, Family::v4) + "/32 dev lo");
   node_lines(TraceNode::server).push_back("addr add " + address(TracePoint::reject_target, Family::v6) +

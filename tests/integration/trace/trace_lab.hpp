@@ -9,9 +9,13 @@
 //
 // r1 and r3 route through the r2a/r2b pair with equal-cost multipath routes
 // (`nexthop via A nexthop via B`) hashed on the L4 five-tuple
-// (fib_multipath_hash_policy=1), so UDP probes with varying ports take both
+// (fib_multipath_hash_policy=3 with fib_multipath_hash_fields=0x0037: source,
+// destination, protocol, source port, destination port; policy 1 would reuse
+// the sending socket's random hash that veth carries across namespaces, see
+// trace_lab.cpp), so UDP probes with varying ports take both
 // branches and Paris-style probes with a fixed flow take one. ICMP error
-// rate limits are off in every router. r1 also owns error routes
+// rate limits are off in every router and in the server (whose port
+// unreachables end UDP traces). r1 also owns error routes
 // (`unreachable`, `prohibit`) and an nft `reject` for dedicated targets.
 //
 // With TraceLabConfig::extension_responder, r3 does not let its kernel answer
