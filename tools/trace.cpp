@@ -203,6 +203,22 @@ int run_trace(const TraceFlags& f, std::size_t packet_length) {
     std::fflush(stdout);
   };
 
+  if (f.tcp) {
+    // Without CAP_NET_RAW the Tracer falls back to connect() probes: say so
+    // once, and what it changes, before any output.
+    bool fallback = false;
+    for (const Block& b : blocks) {
+      if (!tracer.open(b.address.family(), engine::ProbeMethod::tcp_syn)) {
+        fallback = fallback || tracer.uses_connect_fallback(b.address.family());
+      }
+    }
+    if (fallback) {
+      fmt::print(stderr,
+                 "icmpkit trace: no CAP_NET_RAW: using TCP connect() probes (the kernel picks the source "
+                 "ports, so the Paris flow is not kept; a SYN may be retransmitted)\n");
+    }
+  }
+
   for (std::size_t i = 0; i < blocks.size(); ++i) {
     Block& b = blocks[i];
     const std::size_t ip_header = b.address.is_v4() ? 20 : 40;
@@ -227,7 +243,7 @@ int run_trace(const TraceFlags& f, std::size_t packet_length) {
           if (ec) {
             done.error = ec.message();
             if (ec == make_error_code(errc::permission_denied)) {
-              done.error += f.tcp ? " (TCP SYN probes need raw sockets: CAP_NET_RAW; -U and -I work unprivileged)"
+              done.error += f.tcp ? " (TCP multipath / MTU probes need raw sockets: CAP_NET_RAW; plain -T falls back to connect())"
                                   : " (ICMP needs a ping socket: group in net.ipv4.ping_group_range, or CAP_NET_RAW "
                                     "for raw; -U works unprivileged)";
             }
@@ -265,7 +281,7 @@ Command add_trace(CLI::App& parent) {
   app->add_option("--file", f->file, "Read destinations from a file, one per line ('-' = stdin)");
   app->add_flag("-I,--icmp", f->icmp, "Probe with ICMP echo requests");
   app->add_flag("-U,--udp", f->udp, "Probe with UDP datagrams to high ports (default)");
-  app->add_flag("-T,--tcp", f->tcp, "Probe with TCP SYN (needs CAP_NET_RAW)");
+  app->add_flag("-T,--tcp", f->tcp, "Probe with TCP SYN (raw socket; without CAP_NET_RAW: TCP connect() probes)");
   app->add_flag("-P,--paris", f->paris, "Paris traceroute: keep the flow fields constant across probes");
   app->add_flag("--mda", f->mda, "Multipath detection algorithm: enumerate every interface per hop");
   app->add_flag("-4", f->v4, "IPv4 only");

@@ -601,6 +601,58 @@ bool TraceEngine::on_error_queue(TraceTime now, const ErrorQueueRecord& record) 
   return false;
 }
 
+bool TraceEngine::on_connect_outcome(TraceTime now, ProbeId probe, const ConnectOutcome& outcome) {
+  auto& e = *impl_;
+  auto it = e.probes.find(probe);
+  if (it == e.probes.end()) return false;
+  auto tt = e.traces.find(it->second.trace);
+  if (tt == e.traces.end() || tt->second.done) return false;
+  ProbeResult r;
+  switch (outcome.kind) {
+    case ConnectOutcome::Kind::connected:
+    case ConnectOutcome::Kind::refused:
+      // Only the destination completes or resets a handshake.
+      r.reason = outcome.kind == ConnectOutcome::Kind::connected ? ProbeReason::tcp_syn_ack : ProbeReason::tcp_reset;
+      r.responder = it->second.key.destination;
+      break;
+    case ConnectOutcome::Kind::icmp_error: {
+      const ErrorQueueRecord& record = outcome.error;
+      if (record.origin == ErrorQueueRecord::Origin::local) {
+        if (record.error_number != EMSGSIZE && record.info == 0) {
+          r.reason = ProbeReason::send_failed;
+          r.send_error = std::error_code(record.error_number, std::system_category());
+          break;
+        }
+        r.reason = ProbeReason::fragmentation_needed;
+        r.mtu = record.info;
+        r.flag = record.info != 0 ? "!F-" + std::to_string(record.info) : "!F";
+        break;
+      }
+      const wire::Family family =
+          record.origin == ErrorQueueRecord::Origin::icmp ? wire::Family::v4 : wire::Family::v6;
+      IcmpClass cls = classify_icmp(family, record.type, record.code, record.info);
+      r.reason = cls.reason;
+      r.flag = std::move(cls.flag);
+      r.mtu = cls.mtu;
+      r.responder = record.offender ? record.offender : std::optional<wire::IpAddress>(it->second.key.destination);
+      r.reply_ttl = record.reply_ttl;
+      r.icmp = true;
+      r.icmp_type = record.type;
+      r.icmp_code = record.code;
+      break;
+    }
+    case ConnectOutcome::Kind::failed:
+      r.reason = ProbeReason::send_failed;
+      r.send_error = outcome.failure;
+      break;
+  }
+  e.settle(tt->second, it->second, std::move(r), now);
+  e.reap();
+  return true;
+}
+
+bool TraceEngine::probe_in_flight(ProbeId probe) const noexcept { return impl_->probes.contains(probe); }
+
 namespace {
 
 std::chrono::nanoseconds wait_for(const Trace& t, std::uint8_t ttl) {

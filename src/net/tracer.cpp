@@ -24,6 +24,7 @@
 #include "icmpkit/sys/raw_ip_socket.hpp"
 #include "icmpkit/sys/receive.hpp"
 #include "icmpkit/sys/send.hpp"
+#include "icmpkit/sys/tcp_connect_probe.hpp"
 #include "icmpkit/sys/udp_socket.hpp"
 
 namespace icmpkit::net {
@@ -133,6 +134,23 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
     std::uint64_t generation = 0;
     bool waiting = false;
   };
+  // TCP connect() probes (no CAP_NET_RAW): one socket per probe, keyed by
+  // the engine's probe id (never reused), closed once the probe has settled.
+  struct ConnectProbe {
+    explicit ConnectProbe(const executor_type& executor) : descriptor(executor) {}
+    ~ConnectProbe() { detach(); }
+    ConnectProbe(const ConnectProbe&) = delete;
+    ConnectProbe& operator=(const ConnectProbe&) = delete;
+    void detach() {
+      if (descriptor.is_open()) {
+        std::error_code ignored;
+        descriptor.cancel(ignored);
+        (void)descriptor.release();
+      }
+    }
+    sys::TcpConnectProbe socket;
+    asio::posix::stream_descriptor descriptor;
+  };
   struct Active {
     HopCallback on_hop;
     std::unique_ptr<detail::Completion<engine::TraceResult>> completion;
@@ -155,6 +173,11 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
   std::array<std::unique_ptr<UdpLane>, 2> udp;
   std::array<std::unique_ptr<TcpLane>, 2> tcp;
   std::map<engine::TraceId, Active> traces;
+  // Per family: tcp_syn probes go out as connect() probes (the raw TCP
+  // socket could not be opened for lack of privilege).
+  std::array<bool, 2> tcp_connect{};
+  std::map<engine::ProbeId, std::unique_ptr<ConnectProbe>> connects;
+  std::vector<std::byte> connect_rx = std::vector<std::byte>(2048);
   bool in_pump = false;
   bool repump = false;
   bool shut_down = false;
@@ -221,12 +244,25 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
     return {};
   }
 
+  static bool is_privilege_error(const std::error_code& ec) noexcept {
+    return ec == make_error_code(errc::permission_denied) || ec == std::errc::operation_not_permitted ||
+           ec == std::errc::permission_denied;
+  }
+
   std::error_code open_tcp(wire::Family family) {
     TcpLane& lane = *tcp[family_index(family)];
-    if (lane.socket.is_open()) return {};
+    if (lane.socket.is_open() || tcp_connect[family_index(family)]) return {};
     auto opened = sys::RawIpSocket::open(family, IPPROTO_TCP);
-    if (!opened) return opened.error();
-    if (auto ec = open_icmp_lane(lane.errors, family, sys::SocketMode::raw)) return ec;
+    if (!opened) {
+      if (!is_privilege_error(opened.error())) return opened.error();
+      tcp_connect[family_index(family)] = true;  // the connect() fallback needs no socket up front
+      return {};
+    }
+    if (auto ec = open_icmp_lane(lane.errors, family, sys::SocketMode::raw)) {
+      if (!is_privilege_error(ec)) return ec;
+      tcp_connect[family_index(family)] = true;
+      return {};
+    }
     if (!options.interface_name.empty()) {
       if (auto r = sys::bind_device(opened->ref(), options.interface_name); !r) return r.error();
     }
@@ -438,6 +474,7 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
         lane->descriptor.cancel(ignored);
       }
     }
+    connects.clear();
     ++timer_generation;
     timer.cancel();
   }
@@ -465,6 +502,9 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
         outcome = sys::send_datagram(lane.socket, t.payload, t.destination, t.destination_port);
       }
       drain_udp_after = true;
+    } else if (t.method == engine::ProbeMethod::tcp_syn && tcp_connect[family_index(family)]) {
+      start_connect(t, now);
+      return;
     } else if (t.method == engine::ProbeMethod::tcp_syn) {
       TcpLane& lane = *tcp[family_index(family)];
       if (auto r = apply_probe_options(lane.socket.ref(), lane.applied, t); !r) {
@@ -486,6 +526,98 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
     // now so its hop is not held back until the next readiness wake-up.
     if (drain_icmp_after) drain_icmp(family);
     if (drain_udp_after) drain_udp(family);
+  }
+
+  void start_connect(const engine::TraceTransmit& t, TraceClock::time_point now) {
+    auto started = sys::TcpConnectProbe::start(t.destination, t.destination_port, t.ttl,
+                                               source(t.destination.family()), options.interface_name);
+    if (!started) {
+      engine.on_send_failed(t.probe, started.error(), now);
+      return;
+    }
+    auto probe = std::make_unique<ConnectProbe>(executor);
+    std::error_code ec;
+    probe->descriptor.assign(started->native_handle(), ec);
+    if (ec) {
+      engine.on_send_failed(t.probe, ec, now);
+      return;
+    }
+    probe->socket = std::move(*started);
+    ConnectProbe& ref = *probe;
+    connects.emplace(t.probe, std::move(probe));
+    wait_connect(t.probe, ref);
+  }
+
+  void wait_connect(engine::ProbeId id, ConnectProbe& probe) {
+    // Writability covers both ends of a connect: completed, or failed (EPOLLERR).
+    probe.descriptor.async_wait(asio::posix::descriptor_base::wait_write,
+                                [self = shared_from_this(), id](std::error_code ec) {
+                                  if (ec || self->shut_down) return;
+                                  auto it = self->connects.find(id);
+                                  if (it == self->connects.end()) return;
+                                  self->finish_connect(it);
+                                  self->pump();
+                                });
+  }
+
+  void finish_connect(std::map<engine::ProbeId, std::unique_ptr<ConnectProbe>>::iterator it) {
+    const auto now = TraceClock::now();
+    const engine::ProbeId id = it->first;
+    auto checked = it->second->socket.check(connect_rx);
+    engine::ConnectOutcome outcome;
+    if (!checked) {
+      outcome.kind = engine::ConnectOutcome::Kind::failed;
+      outcome.failure = checked.error();
+    } else {
+      switch (checked->kind) {
+        case sys::TcpConnectResult::Kind::pending:
+          wait_connect(id, *it->second);
+          return;
+        case sys::TcpConnectResult::Kind::connected:
+          outcome.kind = engine::ConnectOutcome::Kind::connected;
+          break;
+        case sys::TcpConnectResult::Kind::refused:
+          outcome.kind = engine::ConnectOutcome::Kind::refused;
+          break;
+        case sys::TcpConnectResult::Kind::failed:
+          outcome.kind = engine::ConnectOutcome::Kind::failed;
+          outcome.failure = checked->error;
+          break;
+        case sys::TcpConnectResult::Kind::icmp_error: {
+          const sys::ErrorQueueRecord& in = checked->record;
+          auto origin = to_engine_origin(in.origin);
+          if (!origin) {
+            outcome.kind = engine::ConnectOutcome::Kind::failed;
+            outcome.failure = make_error_code(errc::operation_not_supported);
+            break;
+          }
+          outcome.kind = engine::ConnectOutcome::Kind::icmp_error;
+          outcome.error.origin = *origin;
+          outcome.error.type = in.icmp_type;
+          outcome.error.code = in.icmp_code;
+          outcome.error.info = in.info;
+          outcome.error.error_number = in.error_number;
+          if (*origin != engine::ErrorQueueRecord::Origin::local) outcome.error.offender = in.offender;
+          outcome.error.destination = in.original_destination;
+          outcome.error.reply_ttl = in.ttl;
+          break;
+        }
+      }
+    }
+    connects.erase(it);  // closes the socket: the kernel stops retransmitting the SYN
+    (void)engine.on_connect_outcome(now, id, outcome);
+  }
+
+  // Closes the connect() probes the engine no longer waits for (timed out,
+  // dropped beyond a final hop, cancelled).
+  void reap_connects() {
+    for (auto it = connects.begin(); it != connects.end();) {
+      if (engine.probe_in_flight(it->first)) {
+        ++it;
+      } else {
+        it = connects.erase(it);
+      }
+    }
   }
 
   // --- the loop --------------------------------------------------------------
@@ -516,6 +648,7 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
         asio::post(executor, [self = shared_from_this()] { self->pump(); });
       }
       deliver_events();
+      reap_connects();
     } while (repump && !shut_down);
     in_pump = false;
     if (shut_down) return;
@@ -578,6 +711,16 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
     } else if (config.method == engine::ProbeMethod::udp) {
       config.source_port = udp[family_index(family)]->socket.local_port();
       config.source.reset();  // an ordinary socket sends the payload only
+    } else if (config.method == engine::ProbeMethod::tcp_syn && tcp_connect[family_index(family)]) {
+      // The kernel picks each probe's source port, so flows cannot be
+      // steered (multipath) and the SYN carries no padding (MTU mode).
+      if (config.mode == engine::TraceMode::multipath || config.path_mtu) {
+        completion->complete(make_error_code(errc::permission_denied), {});
+        return 0;
+      }
+      config.source = source(family).value_or(
+          family == wire::Family::v4 ? wire::IpAddress() : wire::IpAddress(wire::Ipv6Address{}));
+      config.source_port = 1;  // the engine's SYN is never sent; the kernel picks the real port
     } else if (config.method == engine::ProbeMethod::tcp_syn) {
       const auto& src = source(family);
       if (src) {
@@ -627,6 +770,7 @@ struct Tracer::Impl : std::enable_shared_from_this<Impl> {
       lane->socket.close();
       lane->errors.socket.close();
     }
+    connects.clear();
   }
 };
 
@@ -676,6 +820,10 @@ std::optional<sys::SocketKind> Tracer::icmp_socket_kind(wire::Family family) con
 }
 
 std::error_code Tracer::open(wire::Family family, engine::ProbeMethod method) { return impl_->open(family, method); }
+
+bool Tracer::uses_connect_fallback(wire::Family family) const noexcept {
+  return impl_->tcp_connect[family_index(family)];
+}
 
 Result<engine::TraceResult> trace(const wire::IpAddress& destination, const TraceOptions& options,
                                   const HopCallback& on_hop, const TracerOptions& tracer_options) {

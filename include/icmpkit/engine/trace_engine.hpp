@@ -76,6 +76,20 @@ class TraceEngine {
   /// A record from the IP_RECVERR / IPV6_RECVERR error queue of a ping or UDP socket.
   bool on_error_queue(TraceTime now, const ErrorQueueRecord& record);
 
+  /// The outcome of one probe whose answer the net layer matched by its own
+  /// socket (TCP connect() probes: one socket per probe, so the kernel, not
+  /// the probe's bytes, says which probe an answer belongs to). connected ->
+  /// tcp_syn_ack and refused -> tcp_reset from the destination; icmp_error is
+  /// classified like an error-queue record (time exceeded, unreachable...);
+  /// failed -> send_failed. Returns false when `probe` is not in flight
+  /// (already settled, timed out or its trace ended).
+  bool on_connect_outcome(TraceTime now, ProbeId probe, const ConnectOutcome& outcome);
+
+  /// True while `probe` waits for its outcome (not yet answered, timed out,
+  /// dropped or cancelled): a driver holding a socket per probe closes it
+  /// once this turns false.
+  bool probe_in_flight(ProbeId probe) const noexcept;
+
   /// Gives up the probes whose wait has run out and advances the traces.
   void on_timer(TraceTime now);
 

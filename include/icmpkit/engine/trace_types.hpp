@@ -2,7 +2,7 @@
 //
 // The data of the traceroute engine (trace_engine.hpp): what a trace is asked
 // to do (TraceConfig), what the net layer must send (TraceTransmit), what it feeds
-// back (IcmpInput, TcpInput, ErrorQueueRecord) and what comes out (ProbeResult,
+// back (IcmpInput, TcpInput, ErrorQueueRecord, ConnectOutcome) and what comes out (ProbeResult,
 // HopResult, TraceResult and the events that stream them). Probe outcomes are
 // data: a timeout or a failed send is a ProbeResult, never an error_code.
 // RFC 792 / RFC 4443 (errors quoting the probe), RFC 1191 / RFC 8201 (path
@@ -188,6 +188,24 @@ struct ErrorQueueRecord {
   std::uint16_t destination_port = 0;       ///< msg_name port (UDP sockets).
   ConstBytes probe;
   std::optional<wire::Ttl> reply_ttl;
+};
+
+/// What became of a probe the net layer matched itself because it had a
+/// socket of its own: the unprivileged TCP connect() fallback for tcp_syn
+/// (one non-blocking connect() per probe, with the probe's TTL; see
+/// TraceEngine::on_connect_outcome).
+struct ConnectOutcome {
+  enum class Kind : std::uint8_t {
+    connected,   ///< The connect completed: the destination answered SYN-ACK (port open).
+    refused,     ///< ECONNREFUSED without an ICMP error: the destination answered RST.
+    icmp_error,  ///< An ICMP error from the error queue (`error`): a router or the destination.
+    failed,      ///< Any other socket error (`failure`), without an ICMP origin.
+  };
+  Kind kind = Kind::connected;
+  /// icmp_error: origin, type, code, info, offender and reply_ttl are used;
+  /// `socket`, `probe`, `destination` and `destination_port` are not.
+  ErrorQueueRecord error;
+  std::error_code failure;  ///< failed: the SO_ERROR / connect() error.
 };
 
 /// Why a probe ended (and, for a hop, the most telling of its probes).

@@ -11,8 +11,13 @@
 //   each send and the ICMP errors read from its error queue.
 // - TCP SYN probes: a raw TCP socket (CAP_NET_RAW) sends the SYNs from a
 //   local port the Tracer holds and reads the SYN-ACK / RST answers; a raw
-//   ICMP socket reads the errors. Without CAP_NET_RAW async_trace fails with
-//   errc::permission_denied (no connect()-based fallback).
+//   ICMP socket reads the errors. Without CAP_NET_RAW each probe is instead
+//   a non-blocking TCP connect() with the probe's TTL (sys::TcpConnectProbe,
+//   traceroute -M tcpconn): routers' errors come from that socket's error
+//   queue, a completed connect or a RST is the destination. The kernel picks
+//   each probe's source port (the Paris flow is not kept) and may retransmit
+//   the SYN before the probe's wait runs out; uses_connect_fallback() says so.
+//   Multipath and MTU mode need the raw socket (errc::permission_denied).
 // A send that fails once because of an earlier probe's queued ICMP error is
 // retried (sys::SendOutcome) and the error queue drained, so no hop is lost;
 // a send that really fails is handed back to the engine, which resends it or
@@ -86,8 +91,8 @@ class Tracer {
   /// completes. Completion: void(std::error_code, engine::TraceResult).
   /// The error_code is set only when the trace could not run:
   /// errc::permission_denied / OS errors when no socket could be opened,
-  /// errc::invalid_argument for options the engine refuses,
-  /// (tcp_syn without CAP_NET_RAW included), asio::error::operation_aborted
+  /// (tcp_syn in multipath or MTU mode without CAP_NET_RAW included),
+  /// errc::invalid_argument for options the engine refuses, asio::error::operation_aborted
   /// when the Tracer is destroyed. Cancelling through the handler's
   /// cancellation slot ends the trace with StopReason::cancelled (no error).
   template <class CompletionToken>
@@ -114,6 +119,11 @@ class Tracer {
   /// Opens the socket `method` needs in `family` now instead of at the first trace.
   /// Errors: as async_trace.
   std::error_code open(wire::Family family, engine::ProbeMethod method);
+
+  /// True once tcp_syn probes in `family` go out as TCP connect() probes
+  /// because the raw TCP socket could not be opened (no CAP_NET_RAW): set by
+  /// open() or the first tcp_syn trace of that family.
+  bool uses_connect_fallback(wire::Family family) const noexcept;
 
  private:
   struct Impl;

@@ -197,11 +197,66 @@ TEST(Tracer, TcpSynReachesLoopbackOpenAndClosedPortsAsRoot) {
   });
 }
 
-TEST(Tracer, TcpSynWithoutCapNetRawIsPermissionDenied) {
+// Runs one TCP trace to loopback on a Tracer of its own; "" when it is one
+// hop reached with every query answered by the destination with `want` and
+// the Tracer used (or not) the connect() fallback as `want_fallback`.
+std::string check_tcp_connect_loopback(wire::Family family, std::uint16_t port, ProbeReason want, bool want_fallback) {
+  const std::string what = "tcp " + test::family_name(family) + " port " + std::to_string(port) + ": ";
+  asio::io_context context;
+  Tracer tracer(context);
+  std::error_code error;
+  std::optional<engine::TraceResult> result;
+  TraceOptions options = quick_options(ProbeMethod::tcp_syn);
+  options.destination_port = port;
+  const auto destination = loopback(family);
+  tracer.async_trace(destination, options, {}, [&](std::error_code ec, engine::TraceResult r) {
+    error = ec;
+    result = std::move(r);
+  });
+  context.run_for(std::chrono::seconds(10));
+  if (error) return what + "trace failed: " + error.message();
+  if (!result) return what + "no completion within 10 s";
+  if (tracer.uses_connect_fallback(family) != want_fallback) return what + "unexpected connect() fallback state";
+  if (result->stop != StopReason::destination_reached || result->hops.size() != 1) return what + "not one hop reached";
+  if (result->hops.front().probes.size() != 3) return what + "not 3 probes";
+  for (const auto& probe : result->hops.front().probes) {
+    if (probe.reason != want) return what + "probe reason " + engine::reason_name(probe.reason);
+    if (!probe.responder || *probe.responder != destination) return what + "wrong responder";
+    if (probe.rtt <= std::chrono::nanoseconds(0) || probe.rtt > std::chrono::seconds(2)) return what + "bad rtt";
+  }
+  return "";
+}
+
+TEST(Tracer, TcpWithoutCapNetRawFallsBackToConnectProbes) {
+  ICMPKIT_RUN_IN_PRIVATE_NETNS([]() -> std::string {
+    // Listen before dropping privileges (any port works; this keeps the
+    // setup independent of the identity).
+    asio::io_context listen_context;
+    asio::ip::tcp::acceptor v4(listen_context, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+    asio::ip::tcp::acceptor v6(listen_context, asio::ip::tcp::endpoint(asio::ip::address_v6::loopback(), 0));
+    if (auto failure = drop_to_nobody(); !failure.empty()) return failure;
+    for (auto family : {wire::Family::v4, wire::Family::v6}) {
+      // Closed port: the kernel answers RST, connect() says ECONNREFUSED.
+      if (auto failure = check_tcp_connect_loopback(family, 9, ProbeReason::tcp_reset, true); !failure.empty()) {
+        return failure;
+      }
+      // Open port: the handshake completes.
+      const std::uint16_t port = (family == wire::Family::v4 ? v4 : v6).local_endpoint().port();
+      if (auto failure = check_tcp_connect_loopback(family, port, ProbeReason::tcp_syn_ack, true); !failure.empty()) {
+        return failure;
+      }
+    }
+    return "";
+  });
+}
+
+TEST(Tracer, TcpMultipathWithoutCapNetRawIsPermissionDenied) {
   ICMPKIT_RUN_IN_PRIVATE_NETNS([]() -> std::string {
     if (auto failure = drop_to_nobody(); !failure.empty()) return failure;
-    auto result = trace(loopback(wire::Family::v4), quick_options(ProbeMethod::tcp_syn));
-    if (result) return "tcp trace ran without CAP_NET_RAW";
+    TraceOptions options = quick_options(ProbeMethod::tcp_syn);
+    options.mode = engine::TraceMode::multipath;  // flows need the source port, which connect() cannot steer
+    auto result = trace(loopback(wire::Family::v4), options);
+    if (result) return "tcp multipath trace ran without CAP_NET_RAW";
     if (result.error() != make_error_code(errc::permission_denied)) return "error " + result.error().message();
     return "";
   });
