@@ -314,9 +314,9 @@ def icmpkit_sweep_argv(icmpkit: str, help_text: str, fping_args: list[str],
             return None, f"sweep --help shows no fping-style {flag} (set ICMPKIT_SWEEP_ARGS)"
     argv = [icmpkit, "sweep"] + fping_args
     note = ""
-    if "-i" in argv and argv[argv.index("-i") + 1] == "0":
-        # fping takes -i 0 from root; icmpkit sweep wants > 0, and (like fping)
-        # no -i below 1 ms from a user, but --rate from anyone: 10^6/s is no pacing here.
+    if "-i" in argv and argv[argv.index("-i") + 1] == "0" and mode != "raw":
+        # Like fping, icmpkit sweep takes -i 0 from root only (the raw runs);
+        # the unprivileged run gets --rate, which anyone may use: 10^6/s is no pacing here.
         at = argv.index("-i")
         if has_flag(help_text, "--rate"):
             argv[at:at + 2] = ["--rate", "1000000"]
