@@ -38,14 +38,9 @@ std::size_t transport_header_size(ProbeMethod m) {
   return m == ProbeMethod::tcp_syn ? wire::tcp_min_header_size : std::size_t{8};
 }
 
-// Owned copies of the RFC 4950 / RFC 5837 objects of an error's extensions.
-void decode_extensions(const wire::ErrorBody& body, ProbeResult& r) {
-  auto ext = wire::parse_extensions_compat(body);
-  if (!ext) {
-    r.bad_extensions = true;
-    return;
-  }
-  for (const wire::ExtensionObject& object : *ext) {
+// Owned copies of the RFC 4950 / RFC 5837 objects of a checked structure.
+void decode_extension_objects(const wire::ExtensionStructure& ext, ProbeResult& r) {
+  for (const wire::ExtensionObject& object : ext) {
     if (object.class_num == wire::extension_class::mpls_label_stack) {
       auto stack = wire::decode_mpls_label_stack(object);
       if (!stack) {
@@ -68,6 +63,34 @@ void decode_extensions(const wire::ErrorBody& body, ProbeResult& r) {
       r.interfaces.push_back(std::move(out));
     }
   }
+}
+
+// Owned copies of the RFC 4950 / RFC 5837 objects of an error's extensions.
+void decode_extensions(const wire::ErrorBody& body, ProbeResult& r) {
+  auto ext = wire::parse_extensions_compat(body);
+  if (!ext) {
+    r.bad_extensions = true;
+    return;
+  }
+  decode_extension_objects(*ext, r);
+}
+
+// Extensions of an error read from the error queue. The kernel queues the
+// ICMP message from the quoted transport header (ping sockets) or the quoted
+// UDP payload (UDP sockets) to its end, but not the ICMP header, so the RFC
+// 4884 length field is gone: the structure is found where a sender that
+// padded the original datagram to 128 bytes (RFC 4884 section 4.1) put it.
+// Without the length field, quoted data there is only told from a structure
+// by a non-zero checksum that verifies (as parse_extensions_compat).
+void decode_queued_extensions(const ErrorQueueRecord& record, ProbeResult& r) {
+  constexpr std::size_t padded_original = 128;
+  const std::size_t inner_ip = record.origin == ErrorQueueRecord::Origin::icmp ? 20 : 40;  // we send no options
+  const std::size_t not_returned = record.socket == ErrorQueueRecord::SocketKind::udp ? 8 : 0;
+  const std::size_t offset = padded_original - inner_ip - not_returned;
+  if (record.probe.size() <= offset) return;
+  auto ext = wire::parse_extensions(record.probe.subspan(offset));
+  if (!ext || ext->checksum == 0) return;
+  decode_extension_objects(*ext, r);
 }
 
 }  // namespace
@@ -594,6 +617,7 @@ bool TraceEngine::on_error_queue(TraceTime now, const ErrorQueueRecord& record) 
     r.icmp = true;
     r.icmp_type = record.type;
     r.icmp_code = record.code;
+    decode_queued_extensions(record, r);
     e.settle(*t, *rec, std::move(r), now);
     e.reap();
     return true;

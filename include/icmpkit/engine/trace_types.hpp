@@ -177,6 +177,9 @@ struct ErrorQueueRecord {
     ping,  ///< `probe` is the echo request as sent (ICMP header first).
     udp,   ///< `probe` is the UDP payload as sent (the header is not returned).
   };
+  // Linux queues the rest of the ICMP message after the quoted probe too:
+  // with RFC 4884 that is the padding of the 128-byte original datagram and
+  // the extension structure, which on_error_queue decodes from there.
   Origin origin = Origin::icmp;
   SocketKind socket = SocketKind::udp;
   std::uint8_t type = 0;  ///< ee_type
@@ -186,7 +189,7 @@ struct ErrorQueueRecord {
   std::optional<wire::IpAddress> offender;  ///< SO_EE_OFFENDER (absent for local errors).
   wire::IpAddress destination;              ///< msg_name: where the probe went.
   std::uint16_t destination_port = 0;       ///< msg_name port (UDP sockets).
-  ConstBytes probe;
+  ConstBytes probe;  ///< The returned bytes (see SocketKind), to the end of the ICMP message.
   std::optional<wire::Ttl> reply_ttl;
 };
 

@@ -139,7 +139,7 @@ TEST_P(IcmpkitTraceByFamily, MtuShowsTheSmallLink) {
   EXPECT_EQ(out.address_set(TraceLab::server_hop), std::set<std::string>{at(TracePoint::server)}) << out.text;
 }
 
-// Needs a raw ICMP socket (the error queue of ping/UDP sockets has no extensions).
+// As root on a raw ICMP socket (tracer_test.cpp also checks the error queue as nobody).
 TEST_P(IcmpkitTraceByFamily, ExtensionsShowTheMplsLabels) {
   ICMPKIT_REQUIRE_LAB();
   TraceLabConfig config;

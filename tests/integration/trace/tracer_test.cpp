@@ -160,6 +160,30 @@ TEST_P(TracerInLab, ProhibitRouteEndsTheTraceAtR1) {
   EXPECT_EQ(outcome.get("hop.1.reason"), "prohibited") << outcome.describe();
 }
 
+// Root reads the errors on a raw ICMP socket; nobody on the error queue of
+// its ping or UDP socket, which holds the rest of the ICMP message after the
+// quoted probe: the RFC 4884 padding and then the extension structure.
+TEST_P(TracerInLab, ExtensionHopReportsMplsLabelsAndInterfaceObject) {
+  ICMPKIT_REQUIRE_LAB();
+  TraceLabConfig lab_config;
+  lab_config.extension_responder = true;
+  TraceLab lab(lab_config);
+  net::TracerOptions tracer_options;
+  if (identity() == Identity::root) tracer_options.icmp_mode = sys::SocketMode::raw;
+  const auto outcome =
+      run_trace(lab, identity(), at(TracePoint::server), hops_config(method()), tracer_options);
+  ASSERT_TRUE(outcome.ok()) << outcome.describe();
+  EXPECT_EQ(outcome.get("hop.3.mpls"), "16001:0:0:1/24002:0:1:1") << outcome.describe();
+  const std::string hop3 = outcome.get("hop.3.interfaces");
+  ASSERT_TRUE(hop3 == at(TracePoint::r3_r2a_side) || hop3 == at(TracePoint::r3_r2b_side)) << outcome.describe();
+  const int ifindex = lab.r3_ifindex(hop3 == at(TracePoint::r3_r2a_side) ? TraceNode::r2a : TraceNode::r2b);
+  EXPECT_EQ(outcome.get("hop.3.interface_objects"), "0:" + std::to_string(ifindex) + ":" + hop3 + ":eth-mpls0:1500")
+      << outcome.describe();
+  for (const int hop : {1, 2, 4}) {
+    EXPECT_FALSE(outcome.has("hop." + std::to_string(hop) + ".mpls")) << outcome.describe();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Lab, TracerInLab,
                          ::testing::Combine(::testing::Values(Family::v4, Family::v6),
                                             ::testing::Values(Identity::root, Identity::nobody),
@@ -224,29 +248,6 @@ TEST_P(TracerByFamily, MultipathFindsBothEcmpBranches) {
   EXPECT_EQ(hop2, r2_pair);
   EXPECT_EQ(hop3, r3_pair);
   EXPECT_EQ(links3, r3_links);
-}
-
-// Extensions are only visible on a raw ICMP socket: the error queue of ping
-// and UDP sockets hands back the quoted probe, not the ICMP message.
-TEST_P(TracerByFamily, ExtensionHopReportsMplsLabelsAndInterfaceObject) {
-  ICMPKIT_REQUIRE_LAB();
-  TraceLabConfig lab_config;
-  lab_config.extension_responder = true;
-  TraceLab lab(lab_config);
-  net::TracerOptions tracer_options;
-  tracer_options.icmp_mode = sys::SocketMode::raw;
-  const auto outcome = run_trace(lab, Identity::root, at(TracePoint::server), hops_config(ProbeMethod::icmp_echo),
-                                 tracer_options);
-  ASSERT_TRUE(outcome.ok()) << outcome.describe();
-  EXPECT_EQ(outcome.get("hop.3.mpls"), "16001:0:0:1/24002:0:1:1") << outcome.describe();
-  const std::string hop3 = outcome.get("hop.3.interfaces");
-  ASSERT_TRUE(hop3 == at(TracePoint::r3_r2a_side) || hop3 == at(TracePoint::r3_r2b_side)) << outcome.describe();
-  const int ifindex = lab.r3_ifindex(hop3 == at(TracePoint::r3_r2a_side) ? TraceNode::r2a : TraceNode::r2b);
-  EXPECT_EQ(outcome.get("hop.3.interface_objects"), "0:" + std::to_string(ifindex) + ":" + hop3 + ":eth-mpls0:1500")
-      << outcome.describe();
-  for (const int hop : {1, 2, 4}) {
-    EXPECT_FALSE(outcome.has("hop." + std::to_string(hop) + ".mpls")) << outcome.describe();
-  }
 }
 
 TEST_P(TracerByFamily, PathMtuModeFindsTheSmallLink) {

@@ -137,6 +137,105 @@ TEST(TraceEngine, WaitAdaptsToRttsAlreadySeen) {
   EXPECT_EQ(engine.next_deadline(), t0 + 5s);
 }
 
+// The extension structure r3 of the trace lab (tests/integration/trace)
+// appended to a Time Exceeded, as recvmsg(MSG_ERRQUEUE) returned it there as
+// nobody (IPv4): MPLS 16001/24002 and interface 3, 10.202.5.2, "eth-mpls0", MTU 1500.
+const std::vector<std::uint8_t> lab_extensions_v4 = {
+    0x20, 0x00, 0xfa, 0x79, 0x00, 0x0c, 0x01, 0x01, 0x03, 0xe8, 0x10, 0x01, 0x05, 0xdc, 0x21, 0x01,
+    0x00, 0x20, 0x02, 0x0f, 0x00, 0x00, 0x00, 0x03, 0x00, 0x01, 0x00, 0x00, 0x0a, 0xca, 0x05, 0x02,
+    0x0c, 0x65, 0x74, 0x68, 0x2d, 0x6d, 0x70, 0x6c, 0x73, 0x30, 0x00, 0x00, 0x00, 0x00, 0x05, 0xdc};
+
+// What the error queue returns after the probe: the rest of the 128-byte
+// padded original datagram (RFC 4884 section 4.1), then the structure.
+std::vector<std::byte> queued_with_extensions(const std::vector<std::byte>& returned, std::size_t extensions_at,
+                                              const std::vector<std::uint8_t>& extensions) {
+  std::vector<std::byte> out = returned;
+  out.resize(extensions_at, std::byte{0});
+  for (std::uint8_t b : extensions) out.push_back(std::byte{b});
+  return out;
+}
+
+struct QueuedExtensionCase {
+  ProbeMethod method;
+  ErrorQueueRecord::SocketKind socket;
+  std::size_t extensions_at;  // 128 - inner IP header - UDP header when not returned
+  bool v6 = false;
+};
+
+ProbeResult settle_with_queued_extensions(const QueuedExtensionCase& k, const std::vector<std::uint8_t>& extensions) {
+  TraceEngine engine;
+  TraceConfig c;
+  c.destination = ip(k.v6 ? "2001:db8:9::9" : "192.0.2.9");
+  c.method = k.method;
+  c.max_ttl = 1;
+  c.queries = 1;
+  EXPECT_TRUE(engine.add_trace(c, {}));
+  auto sent = engine.poll_transmit({});
+  EXPECT_TRUE(sent);
+  if (!sent) return {};
+  const std::vector<std::byte>& returned =
+      k.socket == ErrorQueueRecord::SocketKind::ping ? sent->transport : sent->payload;
+  EXPECT_LT(returned.size(), k.extensions_at);
+  const std::vector<std::byte> bytes = queued_with_extensions(returned, k.extensions_at, extensions);
+  ErrorQueueRecord rec;
+  rec.origin = k.v6 ? ErrorQueueRecord::Origin::icmp6 : ErrorQueueRecord::Origin::icmp;
+  rec.socket = k.socket;
+  rec.type = k.v6 ? 3 : 11;
+  rec.offender = ip(k.v6 ? "2001:db8:3::3" : "10.202.5.2");
+  rec.destination = c.destination;
+  rec.destination_port = sent->destination_port;
+  rec.probe = bytes;
+  EXPECT_TRUE(engine.on_error_queue({}, rec));
+  auto event = engine.poll_event();
+  EXPECT_TRUE(event);
+  if (!event || !std::holds_alternative<HopEvent>(*event)) return {};
+  return std::get<HopEvent>(*event).hop.probes.at(0);
+}
+
+TEST(TraceEngine, ErrorQueueRecordsYieldTheExtensionsAfterThePaddedDatagram) {
+  // Offsets seen in the lab: 128 - 20 (IPv4) or 40 (IPv6), less the UDP
+  // header that a UDP socket does not return.
+  for (const QueuedExtensionCase& k : {QueuedExtensionCase{ProbeMethod::udp, ErrorQueueRecord::SocketKind::udp, 100},
+                                       QueuedExtensionCase{ProbeMethod::icmp_echo, ErrorQueueRecord::SocketKind::ping,
+                                                           108},
+                                       QueuedExtensionCase{ProbeMethod::udp, ErrorQueueRecord::SocketKind::udp, 80,
+                                                           true},
+                                       QueuedExtensionCase{ProbeMethod::icmp_echo, ErrorQueueRecord::SocketKind::ping,
+                                                           88, true}}) {
+    SCOPED_TRACE(k.extensions_at);
+    const ProbeResult p = settle_with_queued_extensions(k, lab_extensions_v4);
+    EXPECT_EQ(p.reason, ProbeReason::time_exceeded);
+    EXPECT_FALSE(p.bad_extensions);
+    ASSERT_EQ(p.mpls.size(), 2u);
+    EXPECT_EQ(p.mpls[0].label, 16001u);
+    EXPECT_FALSE(p.mpls[0].bottom_of_stack);
+    EXPECT_EQ(p.mpls[1].label, 24002u);
+    EXPECT_TRUE(p.mpls[1].bottom_of_stack);
+    ASSERT_EQ(p.interfaces.size(), 1u);
+    EXPECT_EQ(p.interfaces[0].if_index, 3u);
+    EXPECT_EQ(p.interfaces[0].address, ip("10.202.5.2"));
+    EXPECT_EQ(p.interfaces[0].name, "eth-mpls0");
+    EXPECT_EQ(p.interfaces[0].mtu, 1500u);
+  }
+}
+
+TEST(TraceEngine, ErrorQueueBytesWithoutAVerifiedChecksumAreNotExtensions) {
+  const QueuedExtensionCase k{ProbeMethod::udp, ErrorQueueRecord::SocketKind::udp, 100};
+  std::vector<std::uint8_t> corrupted = lab_extensions_v4;
+  corrupted[10] ^= 0x01;  // checksum no longer verifies
+  std::vector<std::uint8_t> unchecked = lab_extensions_v4;
+  unchecked[2] = unchecked[3] = 0;  // no checksum: indistinguishable from quoted data
+  std::vector<std::uint8_t> misplaced(4, 0);
+  misplaced.insert(misplaced.end(), lab_extensions_v4.begin(), lab_extensions_v4.end());  // not at the padded offset
+  for (const auto& extensions : {corrupted, unchecked, misplaced}) {
+    const ProbeResult p = settle_with_queued_extensions(k, extensions);
+    EXPECT_EQ(p.reason, ProbeReason::time_exceeded);
+    EXPECT_TRUE(p.mpls.empty());
+    EXPECT_TRUE(p.interfaces.empty());
+    EXPECT_FALSE(p.bad_extensions);
+  }
+}
+
 TEST(TraceEngine, StopsAtAnUnreachableWithItsFlag) {
   Driver d;
   d.net = linear_v4(5);
