@@ -39,11 +39,7 @@ static_assert(sizeof(sockaddr_in6) <= 32, "ReceiveSlot name storage too small");
 std::error_code would_block() noexcept { return std::make_error_code(std::errc::resource_unavailable_try_again); }
 
 int sendmmsg_retrying(int fd, mmsghdr* messages, unsigned count) noexcept {
-  int rc = -1;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    rc = detail::system_calls().sendmmsg(fd, messages, count, MSG_DONTWAIT);
-    if (rc >= 0 || errno != EINTR) break;
-  }
+  const int rc = linux_detail::retry_on_eintr([&] { return detail::system_calls().sendmmsg(fd, messages, count, MSG_DONTWAIT); });
   return rc;
 }
 

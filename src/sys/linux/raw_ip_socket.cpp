@@ -103,11 +103,9 @@ Result<RawSegment> receive_segment(const RawIpSocket& socket, MutableBytes buffe
   message.msg_iovlen = 1;
   message.msg_control = control.data();
   message.msg_controllen = control.size();
-  std::ptrdiff_t n = -1;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    n = detail::system_calls().recvmsg(socket.native_handle(), &message, MSG_DONTWAIT);
-    if (n >= 0 || errno != EINTR) break;
-  }
+  const std::ptrdiff_t n = linux_detail::retry_on_eintr([&] {
+    return detail::system_calls().recvmsg(socket.native_handle(), &message, MSG_DONTWAIT);
+  });
   if (n < 0) {
     if (linux_detail::is_would_block(errno)) {
       return unexpected(std::make_error_code(std::errc::resource_unavailable_try_again));

@@ -154,11 +154,7 @@ Ancillary parse_ancillary(const msghdr& message) noexcept {
 
 /// recvmsg through the seam, EINTR retried a bounded number of times.
 std::ptrdiff_t receive_message(int fd, msghdr& message, int flags) noexcept {
-  std::ptrdiff_t n = -1;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    n = detail::system_calls().recvmsg(fd, &message, flags);
-    if (n >= 0 || errno != EINTR) break;
-  }
+  const std::ptrdiff_t n = linux_detail::retry_on_eintr([&] { return detail::system_calls().recvmsg(fd, &message, flags); });
   return n;
 }
 

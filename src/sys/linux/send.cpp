@@ -32,12 +32,9 @@ namespace icmpkit::sys {
 namespace {
 
 std::ptrdiff_t send_once(SocketRef socket, ConstBytes icmp, const linux_detail::SocketAddress& address) noexcept {
-  std::ptrdiff_t n = -1;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    n = detail::system_calls().sendto(socket.fd, icmp.data(), icmp.size(), MSG_DONTWAIT, &address.storage,
-                                      address.length);
-    if (n >= 0 || errno != EINTR) break;
-  }
+  const std::ptrdiff_t n = linux_detail::retry_on_eintr([&] {
+    return detail::system_calls().sendto(socket.fd, icmp.data(), icmp.size(), MSG_DONTWAIT, &address.storage, address.length);
+  });
   return n;
 }
 

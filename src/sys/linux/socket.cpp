@@ -68,11 +68,7 @@ int open_descriptor(wire::Family family, SocketKind kind, bool nonblocking) noex
   const int protocol = family == wire::Family::v4 ? int{IPPROTO_ICMP} : int{IPPROTO_ICMPV6};
   int type = (kind == SocketKind::dgram ? SOCK_DGRAM : SOCK_RAW) | SOCK_CLOEXEC;
   if (nonblocking) type |= SOCK_NONBLOCK;
-  int fd = -1;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    fd = detail::system_calls().socket(domain, type, protocol);
-    if (fd >= 0 || errno != EINTR) break;
-  }
+  const int fd = linux_detail::retry_on_eintr([&] { return detail::system_calls().socket(domain, type, protocol); });
   return fd;
 }
 

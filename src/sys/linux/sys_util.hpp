@@ -93,4 +93,14 @@ inline bool is_would_block(int error_number) noexcept {
   return error_number == EAGAIN || error_number == EWOULDBLOCK;
 }
 
+/// Calls `call` (a system call returning a negative value on failure) again
+/// while it fails with EINTR, at most 100 times so a signal storm cannot spin
+/// forever; returns the last result with errno as that call left it.
+template <class Call>
+auto retry_on_eintr(Call&& call) noexcept(noexcept(call())) {
+  auto result = call();
+  for (int attempt = 1; attempt < 100 && result < 0 && errno == EINTR; ++attempt) result = call();
+  return result;
+}
+
 }  // namespace icmpkit::sys::linux_detail

@@ -64,11 +64,7 @@ Result<TcpConnectProbe> TcpConnectProbe::start(const wire::IpAddress& destinatio
     if (auto r = bind_device(ref, interface_name); !r) return unexpected(r.error());
   }
   const auto address = linux_detail::to_sockaddr(destination, port);
-  int rc = -1;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    rc = ::connect(probe.fd_, address.get(), address.length);
-    if (rc == 0 || errno != EINTR) break;
-  }
+  const int rc = linux_detail::retry_on_eintr([&] { return ::connect(probe.fd_, address.get(), address.length); });
   if (rc == 0) {
     probe.immediate_ = 0;
   } else if (errno == ECONNREFUSED) {

@@ -29,11 +29,9 @@ using linux_detail::errno_code;
 using linux_detail::last_error;
 
 std::ptrdiff_t send_once(int fd, ConstBytes data, const linux_detail::SocketAddress& address) noexcept {
-  std::ptrdiff_t n = -1;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    n = detail::system_calls().sendto(fd, data.data(), data.size(), MSG_DONTWAIT, &address.storage, address.length);
-    if (n >= 0 || errno != EINTR) break;
-  }
+  const std::ptrdiff_t n = linux_detail::retry_on_eintr([&] {
+    return detail::system_calls().sendto(fd, data.data(), data.size(), MSG_DONTWAIT, &address.storage, address.length);
+  });
   return n;
 }
 
@@ -123,11 +121,9 @@ Result<UdpErrorRecord> receive_udp_error(const UdpSocket& socket, MutableBytes b
   message.msg_iovlen = 1;
   message.msg_control = control.data();
   message.msg_controllen = control.size();
-  std::ptrdiff_t n = -1;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    n = detail::system_calls().recvmsg(socket.native_handle(), &message, MSG_ERRQUEUE | MSG_DONTWAIT);
-    if (n >= 0 || errno != EINTR) break;
-  }
+  const std::ptrdiff_t n = linux_detail::retry_on_eintr([&] {
+    return detail::system_calls().recvmsg(socket.native_handle(), &message, MSG_ERRQUEUE | MSG_DONTWAIT);
+  });
   if (n < 0) {
     if (linux_detail::is_would_block(errno)) return errc::no_message;
     return last_error();
