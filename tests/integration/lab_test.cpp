@@ -351,6 +351,8 @@ TEST_P(LabByFamily, ServerIgnoringEchoStaysSilentWhileItsRouterAnswers) {
 // icmp_send(). Lab routers can switch the limit off; IPv4 errors from
 // unreachable routes then stay limited by net.ipv4.route.error_cost /
 // error_burst (host-wide settings, a token bucket per namespace and peer).
+// Switching it off also lifts the namespace's overall bucket
+// (icmp_msgs_per_sec / icmp_msgs_burst), which drops errors of a long burst.
 
 int errors_of_a_burst(const Lab& lab, Family family, const std::string& target, int probes) {
   const auto result = run_command_unchecked({"ip", "netns", "exec", lab.netns(Node::client), "ping",

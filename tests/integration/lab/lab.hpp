@@ -78,6 +78,8 @@ struct LabConfig {
   std::optional<int> server_initial_ttl;
   /// net.ipv4.icmp_ratelimit / net.ipv6.icmp.ratelimit (ms) in r1 and r2 (per
   /// namespace). Unset keeps the kernel default (1000 ms per destination).
+  /// Set, it also lifts the routers' overall ICMP token bucket
+  /// (net.ipv4.icmp_msgs_per_sec / icmp_msgs_burst, shared by both families).
   std::optional<int> router_icmp_ratelimit_ms;
   /// Adds a third router: client — r1 — r2 — r3 — server. r2's server-side
   /// link then goes to r3 (10.201.5.0/24, fd00:201:5::/64) and r3 links to
