@@ -441,8 +441,12 @@ def print_ratios(title: str, subject: Optional[Run], peers: list[tuple[str, Opti
         caveat = ""
         if subject.replies != peer.replies:
             caveat = f"  [replies differ: icmpkit {fmt_num(subject.replies)} vs {fmt_num(peer.replies)}]"
+        rate = ""
+        if subject.sent and peer.sent and subject.wall > 0 and peer.wall > 0:
+            # probes/s over probes/s: the "x times fping's rate" figure (>1: icmpkit is faster)
+            rate = f", rate {(subject.sent / subject.wall) / (peer.sent / peer.wall):.2f}x"
         print(f"   icmpkit/{name}: wall {subject.wall / peer.wall:.2f}x, cpu {subject.cpu / max(peer.cpu, 1e-3):.2f}x, "
-              f"rss {subject.max_rss_kb / max(peer.max_rss_kb, 1):.2f}x{caveat}")
+              f"rss {subject.max_rss_kb / max(peer.max_rss_kb, 1):.2f}x{rate}{caveat}")
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -459,6 +463,10 @@ class Config:
     timeout_ms: int
     tool_timeout: float
     scenarios: list[str]
+
+
+# fping 5.1 fails past this many probes within 10 s ("not enough sequence numbers").
+FPING_MAX_TARGETS = 65535
 
 
 def write_targets(directory: str, n: int) -> str:
@@ -583,6 +591,15 @@ class Bench:
         print_ratios("sweep, root/raw", runs[2], [("fping", runs[4]), ("oping", runs[5]),
                                                   ("speed-of-light", runs[0])], runs[2].note or runs[2].status)
         print_ratios("sweep, nobody/dgram", runs[3], [("speed-of-light", runs[1])], runs[3].note or runs[3].status)
+        if n > FPING_MAX_TARGETS:
+            # fping 5.1 refuses a 65,536th probe within its 10 s sequence-number
+            # expiry, so the fping comparison also runs at fping's largest list.
+            m = FPING_MAX_TARGETS
+            small = write_targets(self.workdir, m)
+            pair = [self.icmpkit_sweep(small, m, 1, None, t, "raw"), self.fping(small, m, 1, None, t)]
+            self.results["sweep_fping_max"] = pair
+            print_table(f"sweep at fping's largest list: {m:,} targets x 1 probe", pair)
+            print_ratios(f"sweep {m:,}, root/raw", pair[0], [("fping", pair[1])], pair[0].note or pair[0].status)
 
     def flood(self) -> None:
         n = self.cfg.flood_count

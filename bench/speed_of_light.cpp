@@ -35,7 +35,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t batch = 64;
+constexpr std::size_t max_batch = 64;
 constexpr std::size_t payload_size = 56;  // as ping, fping and oping send by default
 constexpr std::size_t packet_size = 8 + payload_size;
 constexpr std::uint32_t magic = 0x1c3b7e57;
@@ -48,6 +48,7 @@ struct Options {
   std::uint64_t count = 1;  // probes per target (rounds)
   double rate = 0;          // probes per second over all targets; 0 = as fast as possible
   std::uint64_t window = 4096;
+  std::size_t send_batch = max_batch;  // probes per sendmmsg call (1: one call per probe, as sendto)
   double linger = 1.0;        // seconds to wait for replies after the last send
   double max_seconds = 120;   // hard bound on the whole run
   int rcvbuf = 32 << 20;
@@ -58,7 +59,7 @@ struct Options {
   std::fprintf(stderr,
                "%s: %s\n"
                "usage: %s [--mode raw|dgram] [--targets N] [--count K] [--rate PPS]\n"
-               "          [--window W] [--linger S] [--max-seconds S] [--rcvbuf BYTES] [--json]\n"
+               "          [--window W] [--linger S] [--max-seconds S] [--rcvbuf BYTES] [--batch 1..64] [--json]\n"
                "Sends K rounds of echo requests to N loopback targets 127.0.0.1+i and counts replies.\n",
                argv0, why, argv0);
   std::exit(2);
@@ -84,11 +85,13 @@ Options parse(int argc, char** argv) {
     else if (a == "--linger") o.linger = std::strtod(value(), nullptr);
     else if (a == "--max-seconds") o.max_seconds = std::strtod(value(), nullptr);
     else if (a == "--rcvbuf") o.rcvbuf = std::atoi(value());
+    else if (a == "--batch") o.send_batch = std::strtoull(value(), nullptr, 10);
     else if (a == "--json") o.json = true;
     else usage(argv[0], "unknown option");
   }
   if (o.targets == 0 || o.targets > loopback_last - loopback_base + 1) usage(argv[0], "targets out of range");
   if (o.count == 0 || o.window == 0) usage(argv[0], "count and window must be > 0");
+  if (o.send_batch == 0 || o.send_batch > max_batch) usage(argv[0], "batch must be 1..64");
   if (o.targets * o.count > (std::uint64_t{1} << 32)) usage(argv[0], "targets*count too large");
   return o;
 }
@@ -133,15 +136,15 @@ int main(int argc, char** argv) {
   std::vector<std::uint64_t> seen((total + 63) / 64, 0);
 
   // Send-side buffers: one batch of prepared messages, rebuilt per call.
-  std::array<std::array<std::uint8_t, packet_size>, batch> out{};
-  std::array<sockaddr_in, batch> dst{};
-  std::array<iovec, batch> out_iov{};
-  std::array<mmsghdr, batch> out_msg{};
+  std::array<std::array<std::uint8_t, packet_size>, max_batch> out{};
+  std::array<sockaddr_in, max_batch> dst{};
+  std::array<iovec, max_batch> out_iov{};
+  std::array<mmsghdr, max_batch> out_msg{};
   // Receive side: room for an IPv4 header with options in front on raw sockets.
-  std::array<std::array<std::uint8_t, 256>, batch> in{};
-  std::array<sockaddr_in, batch> src{};
-  std::array<iovec, batch> in_iov{};
-  std::array<mmsghdr, batch> in_msg{};
+  std::array<std::array<std::uint8_t, 256>, max_batch> in{};
+  std::array<sockaddr_in, max_batch> src{};
+  std::array<iovec, max_batch> in_iov{};
+  std::array<mmsghdr, max_batch> in_msg{};
 
   std::uint64_t sent = 0, replies = 0, duplicates = 0, foreign = 0, send_errors = 0;
   std::uint64_t send_calls = 0, recv_calls = 0;
@@ -156,7 +159,7 @@ int main(int argc, char** argv) {
 
   auto drain = [&] {
     for (;;) {
-      for (std::size_t i = 0; i < batch; ++i) {
+      for (std::size_t i = 0; i < max_batch; ++i) {
         in_iov[i] = {in[i].data(), in[i].size()};
         in_msg[i].msg_hdr = {};
         in_msg[i].msg_hdr.msg_name = &src[i];
@@ -164,7 +167,7 @@ int main(int argc, char** argv) {
         in_msg[i].msg_hdr.msg_iov = &in_iov[i];
         in_msg[i].msg_hdr.msg_iovlen = 1;
       }
-      const int n = recvmmsg(fd, in_msg.data(), batch, MSG_DONTWAIT, nullptr);
+      const int n = recvmmsg(fd, in_msg.data(), max_batch, MSG_DONTWAIT, nullptr);
       ++recv_calls;
       if (n <= 0) return;
       last_reply = Clock::now();
@@ -191,7 +194,7 @@ int main(int argc, char** argv) {
         word |= bit;
         ++replies;
       }
-      if (static_cast<std::size_t>(n) < batch) return;
+      if (static_cast<std::size_t>(n) < max_batch) return;
     }
   };
 
@@ -217,7 +220,7 @@ int main(int argc, char** argv) {
       in_flight = 0;
     }
     allowed = std::min(allowed, o.window > in_flight ? o.window - in_flight : 0);
-    allowed = std::min<std::uint64_t>(allowed, batch);
+    allowed = std::min<std::uint64_t>(allowed, o.send_batch);
     if (allowed > 0) {
       for (std::size_t i = 0; i < allowed; ++i) {
         const auto index = static_cast<std::uint32_t>(sent + i);
@@ -264,7 +267,7 @@ int main(int argc, char** argv) {
       // Paced runs wake once per batch worth of budget (at most every 10 ms),
       // not per probe: waking per probe would measure the scheduler.
       double wait = 0.010;
-      if (sent < total && o.rate > 0) wait = std::clamp(static_cast<double>(batch) / o.rate, 0.0005, 0.010);
+      if (sent < total && o.rate > 0) wait = std::clamp(static_cast<double>(o.send_batch) / o.rate, 0.0005, 0.010);
       else if (sent < total) wait = 0.001;
       const timespec ts{0, static_cast<long>(wait * 1e9)};
       pollfd pfd{fd, POLLIN, 0};

@@ -67,6 +67,7 @@ std::optional<TokenBucket::TimePoint> TokenBucket::next_available(TimePoint now)
 
 std::chrono::nanoseconds backoff_timeout(std::chrono::nanoseconds timeout, double backoff, std::uint32_t attempt,
                                          std::chrono::nanoseconds cap) noexcept {
+  if (attempt == 0) return std::min(timeout, cap);  // every first try: no floating point
   long double t = static_cast<long double>(timeout.count());
   for (std::uint32_t i = 0; i < attempt && t < static_cast<long double>(cap.count()); ++i) t *= backoff;
   if (t > static_cast<long double>(cap.count())) return cap;

@@ -18,6 +18,8 @@
 #include "icmpkit/sys/options.hpp"
 #include "icmpkit/sys/receive.hpp"
 #include "icmpkit/sys/send.hpp"
+#include "probe_outbox.hpp"
+#include "request_slab.hpp"
 
 namespace icmpkit::net {
 
@@ -28,18 +30,21 @@ std::uint64_t random_u64() {
   return (static_cast<std::uint64_t>(device()) << 32) ^ device();
 }
 
-std::chrono::nanoseconds realtime_now() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
-}
-
 bool is_cancelled(const engine::Outcome& outcome) { return std::holds_alternative<engine::Cancelled>(outcome); }
 
-// Sends between two drains of the receive queue: a burst never outruns the
-// reader by more than this many replies.
-constexpr std::size_t sends_per_drain = 64;
+// Sends between two drains of the receive queue (one sendmmsg batch): a
+// burst never outruns the reader by more than this many replies.
+constexpr std::size_t sends_per_drain = sys::max_batch;
 // Batched reads per drain at most (x sys::max_batch datagrams), so a socket
 // that never runs dry cannot starve timers and sends.
 constexpr std::size_t max_drain_rounds = 256;
+// Targets of one async_sweep running at once: the rest wait as bare
+// addresses, so a sweep of a million targets costs a million addresses, not
+// a million requests.
+constexpr std::size_t sweep_window = 4096;
+// Sweep ids have the top bit set; request ids never do.
+constexpr std::uint64_t sweep_id_bit = std::uint64_t{1} << 63;
+
 // What one queued reply costs against the receive buffer (skb truesize):
 // measured on loopback, the default 212,992 B holds 256 replies of 84 B
 // (832 B each); the margin covers larger payloads and other kernels.
@@ -57,17 +62,19 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     PingResult result;
     ProbeCallback on_probe;
     std::unique_ptr<detail::Completion<PingResult>> completion;
-    // Internal consumers (sweeps, the in-use check) instead of a completion.
+    // The in-use check's consumer instead of a completion.
     std::function<void(std::error_code, PingResult&&)> finish;
-    std::uint64_t sweep = 0;
+    std::uint64_t sweep = 0;  // the sweep this request belongs to (0: none)
   };
   struct Sweep {
-    std::uint64_t remaining = 0;
+    std::vector<wire::IpAddress> addresses;
+    std::size_t next = 0;     // first address not started yet
+    std::size_t running = 0;  // requests started and not finished
+    PingOptions options;
     SweepSummary summary;
     engine::RttStats rtt;
     SweepCallback on_result;
     std::unique_ptr<detail::Completion<SweepSummary>> completion;
-    std::vector<std::uint64_t> requests;
   };
   struct Lane {
     explicit Lane(const asio::any_io_executor& ex, wire::Family f) : family(f), socket(ex), timer(ex) {}
@@ -78,9 +85,9 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     std::optional<engine::TimePoint> timer_at;
     bool receiving = false;
     bool waiting_write = false;
-    std::optional<engine::Transmit> held;  // built, but the send buffer was full
+    // Probes built and not yet sent (left over when the send buffer was full).
+    detail::ProbeOutbox outbox;
     std::vector<std::byte> rx = std::vector<std::byte>(sys::max_datagram_size);
-    std::vector<std::byte> tx = std::vector<std::byte>(engine::max_payload_size + 8);
     std::optional<wire::Ttl> ttl;
     std::optional<std::uint8_t> tos;
     bool dont_fragment = false;
@@ -103,9 +110,9 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
   PingerOptions options;
   Lane v4;
   Lane v6;
-  std::unordered_map<std::uint64_t, Request> requests;
+  detail::RequestSlab<Request> requests;
   std::unordered_map<std::uint64_t, Sweep> sweeps;
-  std::uint64_t next_id = 1;
+  std::uint64_t next_sweep_id = 1;
   bool shut_down = false;
 
   Lane& lane(wire::Family f) { return f == wire::Family::v4 ? v4 : v6; }
@@ -115,6 +122,10 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     sys::OpenOptions open_options;
     open_options.mode = options.mode;
     open_options.receive_timestamps = options.kernel_timestamps;
+    // Replies' TOS and destination are never reported: each control message
+    // costs the kernel time on every reply of a sweep.
+    open_options.receive_tos = false;
+    open_options.receive_pktinfo = false;
     std::error_code ec;
     l.socket.open(l.family, open_options, ec);
     if (ec) return ec;
@@ -161,10 +172,11 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     return {};
   }
 
-  // Slots big enough for `payload`, and the cap that keeps the replies in
-  // flight within the receive buffer.
+  // Send and receive buffers big enough for `payload`, and the cap that
+  // keeps the replies in flight within the receive buffer.
   void update_receive_side(Lane& l, std::size_t payload) {
     l.max_payload = std::max(l.max_payload, payload);
+    l.outbox.reserve_for(wire::icmp_header_size + l.max_payload);
     const std::size_t wanted = slot_size_for(l.max_payload);
     if (wanted > l.slot_size) {
       l.slot_size = wanted;
@@ -196,39 +208,134 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     auto& l = lane(address.family());
     ec = open(l);
     if (ec) return 0;
-    const auto id = next_id++;
+    request.family = address.family();
+    request.result.address = address;
+    const auto id = requests.insert(std::move(request));
     auto target = l.engine->add_target(address, opts, engine::Clock::now(), id);
     if (!target) {
       ec = target.error();
+      request = std::move(*requests.take(id));
       return 0;
     }
     update_receive_side(l, opts.payload_size);
-    request.family = address.family();
-    request.target = *target;
-    request.result.address = address;
-    requests.emplace(id, std::move(request));
+    requests.find(id)->target = *target;
     ++l.requests;
     post_pump(l);
     return id;
   }
 
   void finish_request(std::uint64_t id, std::error_code ec) {
-    auto it = requests.find(id);
-    if (it == requests.end()) return;
-    auto request = std::move(it->second);
-    requests.erase(it);
+    auto taken = requests.take(id);
+    if (!taken) return;
+    auto& request = *taken;
     --lane(request.family).requests;
     if (request.completion) {
       request.completion->complete(ec, std::move(request.result));
+    } else if (request.sweep != 0) {
+      on_sweep_result(request.sweep, ec, request.result);
     } else if (request.finish) {
       request.finish(ec, std::move(request.result));
     }
   }
 
+  // --- sweeps -----------------------------------------------------------------
+  // Starts targets until the window is full. False when one could not start
+  // (the sweep has then completed with that error).
+  bool launch_sweep(std::uint64_t sweep_id) {
+    for (;;) {
+      auto it = sweeps.find(sweep_id);
+      if (it == sweeps.end()) return true;
+      auto& sweep = it->second;
+      if (sweep.running >= sweep_window || sweep.next >= sweep.addresses.size()) return true;
+      Request request;
+      request.sweep = sweep_id;
+      const auto address = sweep.addresses[sweep.next++];
+      ++sweep.running;
+      std::error_code ec;
+      start(address, sweep.options, request, ec);
+      if (ec) {
+        // A target that cannot be pinged at all (no socket, bad options) fails the sweep.
+        --sweep.running;
+        end_sweep(sweep_id, ec);
+        return false;
+      }
+    }
+  }
+
+  void on_sweep_result(std::uint64_t sweep_id, std::error_code ec, const PingResult& result) {
+    auto it = sweeps.find(sweep_id);
+    if (it == sweeps.end()) return;
+    auto& sweep = it->second;
+    --sweep.running;
+    auto& total = sweep.summary.statistics;
+    const auto& st = result.statistics;
+    total.sent += st.sent;
+    total.received += st.received;
+    total.duplicates += st.duplicates;
+    total.late += st.late;
+    total.errors += st.errors;
+    total.timeouts += st.timeouts;
+    total.send_failures += st.send_failures;
+    for (const auto& probe : result.probes) {
+      if (const auto* reply = std::get_if<engine::Reply>(&probe.outcome)) sweep.rtt.add(reply->rtt);
+    }
+    ++sweep.summary.targets;
+    if (result.any_reply()) ++sweep.summary.alive;
+    if (ec) {  // the Pinger is going away, or the socket failed
+      end_sweep(sweep_id, ec);
+      return;
+    }
+    if (sweep.on_result) sweep.on_result(result);  // may cancel the sweep
+    it = sweeps.find(sweep_id);
+    if (it == sweeps.end()) return;
+    if (it->second.running == 0 && it->second.next >= it->second.addresses.size()) {
+      end_sweep(sweep_id, {});
+      return;
+    }
+    launch_sweep(sweep_id);
+  }
+
+  // Completes the sweep and cancels what still runs (their results are
+  // dropped). Never pumps here: this runs inside a pump or fail_lane.
+  void end_sweep(std::uint64_t sweep_id, std::error_code ec) {
+    auto it = sweeps.find(sweep_id);
+    if (it == sweeps.end()) return;
+    auto done = std::move(it->second);
+    sweeps.erase(it);
+    const auto now = engine::Clock::now();
+    requests.for_each([&](std::uint64_t, Request& r) {
+      if (r.sweep != sweep_id) return;
+      r.sweep = 0;
+      auto& l = lane(r.family);
+      if (l.engine) {
+        l.engine->cancel(r.target, now);
+        post_pump(l);
+      }
+    });
+    done.summary.statistics.rtt = done.rtt.summary();
+    done.completion->complete(ec, std::move(done.summary));
+  }
+
+  void cancel_sweep(std::uint64_t sweep_id) {
+    auto it = sweeps.find(sweep_id);
+    if (it == sweeps.end()) return;
+    // No more targets start; those running end as Cancelled and complete it.
+    it->second.addresses.resize(it->second.next);
+    if (it->second.running == 0) {
+      end_sweep(sweep_id, {});
+      return;
+    }
+    std::vector<std::uint64_t> running;
+    requests.for_each([&](std::uint64_t id, Request& r) {
+      if (r.sweep == sweep_id) running.push_back(id);
+    });
+    for (auto id : running) cancel(id);
+  }
+
   void on_event(Lane& l, const engine::ProbeEvent& event) {
-    auto it = requests.find(event.user_data);
-    if (it == requests.end()) return;
-    auto& request = it->second;
+    auto* found = requests.find(event.user_data);
+    if (found == nullptr) return;
+    auto& request = *found;
     if (event.kind != engine::EventKind::done && request.on_probe) request.on_probe(event);
     switch (event.kind) {
       case engine::EventKind::outcome:
@@ -255,82 +362,69 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void cancel(std::uint64_t id) {
-    if (auto it = requests.find(id); it != requests.end()) {
-      auto& l = lane(it->second.family);
-      if (l.engine) l.engine->cancel(it->second.target, engine::Clock::now());
-      pump(l);
+    if ((id & sweep_id_bit) != 0) {
+      cancel_sweep(id);
       return;
     }
-    if (auto it = sweeps.find(id); it != sweeps.end()) {
-      auto ids = it->second.requests;
-      for (auto request : ids) cancel(request);
+    if (auto* request = requests.find(id)) {
+      auto& l = lane(request->family);
+      if (l.engine) l.engine->cancel(request->target, engine::Clock::now());
+      pump(l);
     }
   }
 
   // --- the loop ---------------------------------------------------------------
-  void apply_options(Lane& l, const engine::Transmit& t, std::error_code& ec) {
+  // Sets the socket options `t` asks for when they differ from the current ones.
+  std::error_code apply_options(Lane& l, const engine::Transmit& t) {
     const auto ref = l.socket.ref();
     if (t.ttl != l.ttl) {
       auto r = sys::set_ttl(ref, t.ttl.value_or(wire::Ttl(64)));
-      if (!r) { ec = r.error(); return; }
+      if (!r) return r.error();
       l.ttl = t.ttl;
     }
     if (t.tos != l.tos) {
       auto r = sys::set_tos(ref, t.tos.value_or(0));
-      if (!r) { ec = r.error(); return; }
+      if (!r) return r.error();
       l.tos = t.tos;
     }
     if (t.dont_fragment != l.dont_fragment) {
       auto r = sys::set_pmtu_mode(ref, t.dont_fragment ? sys::PmtuMode::do_ : sys::PmtuMode::want);
-      if (!r) { ec = r.error(); return; }
+      if (!r) return r.error();
       l.dont_fragment = t.dont_fragment;
     }
+    return {};
   }
 
-  // Sends one built probe. Returns false when the send buffer is full (the
-  // probe is held and sent when the socket is writable).
-  bool send(Lane& l, const engine::Transmit& t) {
-    std::error_code ec;
-    apply_options(l, t, ec);
-    if (!ec) {
-      auto sent = send_now(l.socket.ref(), ConstBytes(l.tx).first(t.length), t.destination);
-      if (!sent && is_would_block(sent.error())) return false;
-      if (!sent) ec = sent.error();
-    }
-    const auto now = engine::Clock::now();
-    if (ec) {
-      l.engine->on_send_failed(t.handle, now, ec);
-    } else {
-      l.engine->on_sent(t.handle, now, realtime_now());
-    }
-    return true;
+  // Sends the outbox. False when the send buffer is full (the rest is sent
+  // when the socket is writable).
+  bool flush(Lane& l) {
+    return l.outbox.flush(l.socket.ref(), *l.engine,
+                          [this, &l](const engine::Transmit& t) { return apply_options(l, t); });
   }
 
-  // Sends what is due, reading the socket dry first and again every
-  // sends_per_drain probes, and never with more probes in flight than
+  // Sends what is due, one batch at a time, reading the socket dry first and
+  // again after every batch, and never with more probes in flight than
   // replies fit in the receive buffer: a fast sweep must not overrun it.
   void pump(Lane& l) {
     if (!l.engine || shut_down) return;
     if (!drain_socket(l)) return;
     auto now = engine::Clock::now();
     l.engine->handle_timeout(now);
-    if (l.held && !l.waiting_write) {
-      if (send(l, *l.held)) l.held.reset();
-    }
-    std::size_t since_drain = 0;
-    while (!l.held) {
-      if (since_drain >= sends_per_drain || capped(l)) {
-        if (!drain_socket(l)) return;
-        since_drain = 0;
-        now = engine::Clock::now();
-        if (capped(l)) break;  // the reply wait (or the timer) resumes sending
+    bool blocked = l.waiting_write || !flush(l);
+    while (!blocked) {
+      std::size_t built = 0;
+      while (!l.outbox.full() && built < sends_per_drain && !capped(l)) {
+        auto t = l.engine->poll_transmit(now, l.outbox.next_buffer());
+        if (!t) break;
+        l.outbox.push(*t);
+        ++built;
       }
-      auto t = l.engine->poll_transmit(now, l.tx);
-      if (!t) break;
-      ++since_drain;
-      if (!send(l, *t)) l.held = t;
+      if (built == 0) break;  // nothing due, or the cap holds (replies or the timer resume)
+      blocked = !flush(l);
+      if (!drain_socket(l)) return;
+      now = engine::Clock::now();
     }
-    if (l.held && !l.waiting_write) {
+    if (blocked && !l.waiting_write) {
       l.waiting_write = true;
       l.socket.async_wait(icmp_socket::wait_type::wait_write,
                           [self = shared_from_this(), &l](std::error_code ec) {
@@ -346,7 +440,7 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
       // Idle: no pending operation may keep the caller's io_context running.
       std::error_code ignored;
       l.socket.cancel(ignored);
-      l.held.reset();
+      l.outbox.clear();
     }
     arm_timer(l);
   }
@@ -466,12 +560,14 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
 
   void fail_lane(Lane& l, std::error_code ec) {
     std::vector<std::uint64_t> ids;
-    for (auto& [id, request] : requests)
+    requests.for_each([&](std::uint64_t id, Request& request) {
       if (request.family == l.family) ids.push_back(id);
+    });
     for (auto id : ids) {
-      auto& request = requests.at(id);
-      request.result.statistics = l.engine->stats(request.target);
-      l.engine->release(request.target);
+      auto* request = requests.find(id);
+      if (request == nullptr) continue;  // a sweep ending above cancelled it
+      request->result.statistics = l.engine->stats(request->target);
+      l.engine->release(request->target);
       finish_request(id, ec);
     }
     l.socket.close();
@@ -481,7 +577,7 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     l.ttl.reset();
     l.tos.reset();
     l.dont_fragment = false;
-    l.held.reset();
+    l.outbox.clear();
     l.receive_buffer = 0;
     l.in_flight_cap = 0;
   }
@@ -536,69 +632,17 @@ std::uint64_t Pinger::start_sweep(std::vector<wire::IpAddress> addresses, const 
                                   SweepCallback on_result,
                                   std::unique_ptr<detail::Completion<SweepSummary>> completion) {
   auto& impl = *impl_;
-  const auto sweep_id = impl.next_id++;
+  const auto sweep_id = impl.next_sweep_id++ | sweep_id_bit;
   auto& sweep = impl.sweeps[sweep_id];
+  sweep.addresses = std::move(addresses);
+  sweep.options = options;
   sweep.on_result = std::move(on_result);
   sweep.completion = std::move(completion);
-  sweep.remaining = addresses.size();
-  std::weak_ptr<Impl> weak = impl_;
-  auto finish_sweep = [](Impl& self, std::uint64_t sid, std::error_code ec) {
-    auto it = self.sweeps.find(sid);
-    if (it == self.sweeps.end()) return;
-    auto done = std::move(it->second);
-    self.sweeps.erase(it);
-    done.summary.statistics.rtt = done.rtt.summary();
-    done.completion->complete(ec, std::move(done.summary));
-  };
-  for (const auto& address : addresses) {
-    Impl::Request request;
-    request.sweep = sweep_id;
-    request.finish = [weak, sweep_id, finish_sweep](std::error_code ec, PingResult&& result) {
-      auto self = weak.lock();
-      if (!self) return;
-      auto it = self->sweeps.find(sweep_id);
-      if (it == self->sweeps.end()) return;
-      auto& sw = it->second;
-      auto& total = sw.summary.statistics;
-      const auto& st = result.statistics;
-      total.sent += st.sent;
-      total.received += st.received;
-      total.duplicates += st.duplicates;
-      total.late += st.late;
-      total.errors += st.errors;
-      total.timeouts += st.timeouts;
-      total.send_failures += st.send_failures;
-      for (const auto& probe : result.probes) {
-        if (const auto* reply = std::get_if<engine::Reply>(&probe.outcome)) sw.rtt.add(reply->rtt);
-      }
-      ++sw.summary.targets;
-      if (result.any_reply()) ++sw.summary.alive;
-      if (!ec && sw.on_result) sw.on_result(result);
-      if (ec == asio::error::operation_aborted) {
-        finish_sweep(*self, sweep_id, ec);
-        return;
-      }
-      if (--sw.remaining == 0) finish_sweep(*self, sweep_id, {});
-    };
-    std::error_code ec;
-    const auto id = impl.start(address, options, request, ec);
-    if (ec) {
-      // A target that cannot be pinged at all (no socket, bad options) fails the sweep.
-      std::vector<std::uint64_t> started = impl.sweeps[sweep_id].requests;
-      impl.sweeps[sweep_id].remaining = started.size() + 1;  // keep the sweep open while cancelling
-      finish_sweep(impl, sweep_id, ec);
-      for (auto rid : started) impl.cancel(rid);
-      return 0;
-    }
-    auto it = impl.sweeps.find(sweep_id);
-    if (it == impl.sweeps.end()) return 0;
-    it->second.requests.push_back(id);
-  }
-  if (addresses.empty()) {
-    finish_sweep(impl, sweep_id, {});
+  if (sweep.addresses.empty()) {
+    impl.end_sweep(sweep_id, {});
     return 0;
   }
-  return sweep_id;
+  return impl.launch_sweep(sweep_id) ? sweep_id : 0;
 }
 
 void Pinger::start_in_use_check(const wire::IpAddress& address, std::chrono::nanoseconds timeout,
@@ -626,7 +670,8 @@ void Pinger::cancel_request(const std::weak_ptr<Impl>& weak, std::uint64_t id) {
 
 void Pinger::cancel_all() {
   std::vector<std::uint64_t> ids;
-  for (auto& [id, request] : impl_->requests) ids.push_back(id);
+  for (auto& [id, sweep] : impl_->sweeps) ids.push_back(id);
+  impl_->requests.for_each([&](std::uint64_t id, Impl::Request&) { ids.push_back(id); });
   for (auto id : ids) impl_->cancel(id);
 }
 
