@@ -1,11 +1,13 @@
 // PingEngine: pooled probe records found in O(1) from the serial carried in
-// the echo payload, a timer heap with lazy deletion, a send heap of
-// requests, and per-address sequence spaces. See engine/ping.hpp.
+// the echo payload, a timer heap and a send heap with lazy deletion (compacted
+// when stale entries outnumber live ones), and per-address sequence spaces.
+// See engine/ping.hpp.
 #include <algorithm>
+#include <array>
 #include <cassert>
+#include <cstring>
 #include <functional>
-#include <queue>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "icmpkit/engine/pacing.hpp"
@@ -46,18 +48,205 @@ struct ProbeRecord {
   std::uint8_t attempt = 0;
   ProbeState state = ProbeState::free;
   std::uint8_t duplicates = 0;
+  std::uint8_t timer_mark = 0;         // scratch for compact_timers (in the padding)
 };
 
-struct AddressEntry {
-  std::uint16_t next_seq = 0;
-  std::vector<std::uint32_t> sessions;  // live sessions to this address
+std::uint64_t address_hash(const wire::IpAddress& address) noexcept {
+  // wire::IpAddressHash (FNV-1a, one multiply per byte) showed in sweep
+  // profiles: two words and a 64-bit finaliser (MurmurHash3's fmix64) spread
+  // addresses as well for a power-of-two table.
+  std::array<std::byte, 16> b{};
+  const auto bytes = address.bytes();
+  std::memcpy(b.data(), bytes.data(), std::min(bytes.size(), b.size()));
+  std::uint64_t lo = 0;
+  std::uint64_t hi = 0;
+  std::memcpy(&lo, b.data(), 8);
+  std::memcpy(&hi, b.data() + 8, 8);
+  hi ^= (static_cast<std::uint64_t>(address.scope_id()) << 8) | static_cast<std::uint64_t>(address.family());
+  std::uint64_t h = lo ^ (hi * 0x9e3779b97f4a7c15ULL);
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+// The per-address sequence spaces. The sessions to one address share its
+// counter and form an intrusive list through Session::address_prev/next.
+// Entries are pooled (index-stable, so a session keeps its entry's index and
+// never hashes again); an open-addressing table (linear probing, power-of-two
+// size, load <= 1/2, backward-shift deletion) maps addresses to them. A
+// std::unordered_map cost one node allocation per address and a pointer chase
+// per lookup; this allocates only when it grows past its peak.
+class AddressIndex {
+ public:
+  struct Entry {
+    wire::IpAddress address;
+    std::uint32_t head = none;  // first session; the free-list link when unused
+    std::uint32_t tail = none;
+    std::uint16_t next_seq = 0;
+  };
+
+  void reserve(std::size_t n) {
+    entries_.reserve(n);
+    while (slots_.size() < 2 * n) grow();
+  }
+  Entry& operator[](std::uint32_t index) noexcept { return entries_[index]; }
+  const Entry& operator[](std::uint32_t index) const noexcept { return entries_[index]; }
+
+  // The entry of `address`, or none.
+  std::uint32_t find(const wire::IpAddress& address) const noexcept {
+    if (slots_.empty()) return none;
+    const auto h = static_cast<std::uint32_t>(address_hash(address));
+    for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const auto& slot = slots_[i];
+      if (slot.entry == none) return none;
+      if (slot.hash == h && entries_[slot.entry].address == address) return slot.entry;
+    }
+  }
+  // The entry of `address`, made (empty) when there was none.
+  std::uint32_t find_or_insert(const wire::IpAddress& address) {
+    if (2 * (count_ + 1) > slots_.size()) grow();
+    const auto h = static_cast<std::uint32_t>(address_hash(address));
+    std::size_t i = h & mask_;
+    for (;; i = (i + 1) & mask_) {
+      const auto& slot = slots_[i];
+      if (slot.entry == none) break;
+      if (slot.hash == h && entries_[slot.entry].address == address) return slot.entry;
+    }
+    std::uint32_t index;
+    if (free_ != none) {
+      index = free_;
+      free_ = entries_[index].head;
+    } else {
+      entries_.emplace_back();
+      index = static_cast<std::uint32_t>(entries_.size() - 1);
+    }
+    entries_[index] = Entry{address, none, none, 0};
+    slots_[i] = Slot{index, h};
+    ++count_;
+    return index;
+  }
+  // Removes an entry found or inserted before.
+  void erase(std::uint32_t index) noexcept {
+    const auto h = static_cast<std::uint32_t>(address_hash(entries_[index].address));
+    std::size_t hole = h & mask_;
+    while (slots_[hole].entry != index) hole = (hole + 1) & mask_;
+    // Backward shift: pull later slots of the cluster into the hole when
+    // their home position allows, so lookups never need tombstones.
+    for (std::size_t j = (hole + 1) & mask_; slots_[j].entry != none; j = (j + 1) & mask_) {
+      const std::size_t home = slots_[j].hash & mask_;
+      if (((j - home) & mask_) >= ((j - hole) & mask_)) {
+        slots_[hole] = slots_[j];
+        hole = j;
+      }
+    }
+    slots_[hole] = Slot{};
+    entries_[index].head = free_;
+    free_ = index;
+    --count_;
+  }
+  std::size_t size() const noexcept { return count_; }
+
+ private:
+  struct Slot {
+    std::uint32_t entry = none;
+    std::uint32_t hash = 0;  // low 32 bits of address_hash: the home slot, and a cheap filter
+  };
+  void grow() {
+    std::vector<Slot> old(slots_.empty() ? 16 : 2 * slots_.size());
+    old.swap(slots_);
+    mask_ = slots_.size() - 1;
+    for (const auto& slot : old) {
+      if (slot.entry == none) continue;
+      std::size_t i = slot.hash & mask_;
+      while (slots_[i].entry != none) i = (i + 1) & mask_;
+      slots_[i] = slot;
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::vector<Entry> entries_;
+  std::uint32_t free_ = none;
+  std::size_t count_ = 0;
+  std::size_t mask_ = 0;
+};
+
+// What a session keeps of its PingOptions: the same fields in fewer bytes
+// (payload_size <= 65507, retries <= 255 are checked by add_target; the
+// deadline only arms a timer at the start).
+struct SessionOptions {
+  std::chrono::nanoseconds interval{0};
+  std::chrono::nanoseconds timeout{0};
+  double backoff = 1.5;
+  std::uint32_t count = 1;
+  std::uint16_t payload_size = 0;
+  std::array<std::byte, 16> pattern{};
+  std::uint8_t pattern_size = 0;
+  std::uint8_t retries = 0;
+  std::optional<wire::Ttl> ttl;
+  std::optional<std::uint8_t> tos;
+  bool dont_fragment = false;
+  bool stop_on_reply = false;
+  bool send_on_reply = false;
+
+  static SessionOptions of(const PingOptions& o) noexcept {
+    SessionOptions s;
+    s.interval = o.interval;
+    s.timeout = o.timeout;
+    s.backoff = o.backoff;
+    s.count = o.count;
+    s.payload_size = static_cast<std::uint16_t>(o.payload_size);
+    s.pattern = o.pattern;
+    s.pattern_size = o.pattern_size;
+    s.retries = static_cast<std::uint8_t>(o.retries);
+    s.ttl = o.ttl;
+    s.tos = o.tos;
+    s.dont_fragment = o.dont_fragment;
+    s.stop_on_reply = o.stop_on_reply;
+    s.send_on_reply = o.send_on_reply;
+    return s;
+  }
+};
+
+// PingStatistics without its RttSummary (72 bytes a session never used:
+// stats() builds the summary from Session::rtt).
+struct Counts {
+  std::uint64_t sent = 0;
+  std::uint64_t received = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t late = 0;
+  std::uint64_t errors = 0;
+  std::uint64_t timeouts = 0;
+  std::uint64_t send_failures = 0;
+
+  PingStatistics statistics() const noexcept {
+    PingStatistics s;
+    s.sent = sent;
+    s.received = received;
+    s.duplicates = duplicates;
+    s.late = late;
+    s.errors = errors;
+    s.timeouts = timeouts;
+    s.send_failures = send_failures;
+    return s;
+  }
+};
+
+// A queued retry: the probe index to send again and its attempt number.
+// Nodes are pooled engine-wide (a per-session vector cost 24 bytes in every
+// session and one allocation in each session that ever retried).
+struct RetryNode {
+  std::uint32_t probe_index = 0;
+  std::uint32_t next = none;
+  std::uint8_t attempt = 0;
 };
 
 struct Session {
   wire::IpAddress address;
-  PingOptions options;
+  SessionOptions options;
   std::uint64_t user_data = 0;
-  TimePoint started{};
   TimePoint next_fresh_at{};          // when the next new probe index is due
   TimePoint retry_at{};               // when the queued retries became due
   std::uint32_t generation = 0;
@@ -65,14 +254,20 @@ struct Session {
   std::uint32_t awaiting = 0;         // probes pending / in flight
   std::uint32_t head = none;          // live probe list (in flight and lingering)
   std::uint32_t tail = none;
-  std::vector<std::pair<std::uint32_t, std::uint8_t>> retries;  // (index, attempt) due now
+  std::uint32_t retry_head = none;    // queued retries (RetryNode list), due now
+  std::uint32_t retry_tail = none;
+  std::uint32_t address_entry = none; // in Impl::addresses
+  std::uint32_t address_prev = none;  // the address's session list
+  std::uint32_t address_next = none;
+  std::uint32_t free_next = none;
   bool live = false;
   bool stopping = false;   // no more sends (cancelled, deadline, stop_on_reply)
   bool cancelled = false;
   bool done = false;       // done event emitted
-  PingStatistics counts;   // rtt filled from `rtt` on demand
+  bool deadline_armed = false;  // its deadline timer is in the heap and not stale
+  std::uint8_t send_mark = 0;   // scratch for compact_sends
+  Counts counts;
   RttStats rtt;
-  std::uint32_t free_next = none;
 };
 
 enum class TimerKind : std::uint8_t { probe, session_deadline };
@@ -90,8 +285,21 @@ struct SendEntry {
   bool operator>(const SendEntry& other) const noexcept { return when > other.when; }
 };
 
+// Min-heaps kept in plain vectors (std::priority_queue hides the vector, and
+// compaction needs it).
 template <class T>
-using MinHeap = std::priority_queue<T, std::vector<T>, std::greater<T>>;
+void heap_push(std::vector<T>& heap, const T& entry) {
+  heap.push_back(entry);
+  std::push_heap(heap.begin(), heap.end(), std::greater<T>{});
+}
+template <class T>
+void heap_pop(std::vector<T>& heap) {
+  std::pop_heap(heap.begin(), heap.end(), std::greater<T>{});
+  heap.pop_back();
+}
+
+// Stale heap entries are tolerated up to twice the live ones plus this many.
+constexpr std::size_t heap_compaction_floor = 4096;
 
 IcmpErrorKind error_kind(wire::Family family, std::uint8_t type, std::uint8_t code) noexcept {
   if (family == wire::Family::v4 && type == wire::icmpv4_type::destination_unreachable && code == 4) {
@@ -114,13 +322,17 @@ struct PingEngine::Impl {
   EngineConfig config;
   std::vector<ProbeRecord> probes;
   std::uint32_t free_probe = none;
+  std::size_t live_probes = 0;        // records not free
   std::vector<Session> sessions;
   std::uint32_t free_session = none;
   std::size_t live_sessions = 0;
+  std::size_t armed_deadlines = 0;    // sessions with deadline_armed
   std::size_t awaiting_total = 0;
-  std::unordered_map<wire::IpAddress, AddressEntry, wire::IpAddressHash> addresses;
-  MinHeap<TimerEntry> timers;
-  MinHeap<SendEntry> sends;
+  AddressIndex addresses;
+  std::vector<RetryNode> retry_nodes;
+  std::uint32_t free_retry = none;
+  std::vector<TimerEntry> timers;     // min-heap (heap_push / heap_pop)
+  std::vector<SendEntry> sends;       // min-heap
   TokenBucket bucket;
   std::vector<ProbeEvent> events;
   std::size_t event_head = 0;
@@ -132,6 +344,7 @@ struct PingEngine::Impl {
       : config(c), bucket(c.max_rate, c.burst), total_rtt(c.rtt_sample_cap) {
     if (config.cookie == 0) config.cookie = default_cookie;
     probes.reserve(config.initial_probe_capacity);
+    addresses.reserve(config.initial_probe_capacity);
   }
 
   // --- pools --------------------------------------------------------------
@@ -139,14 +352,17 @@ struct PingEngine::Impl {
     if (free_probe != none) {
       const auto index = free_probe;
       free_probe = probes[index].next;
+      ++live_probes;
       return index;
     }
     probes.emplace_back();
+    ++live_probes;
     return static_cast<std::uint32_t>(probes.size() - 1);
   }
   void release_probe(std::uint32_t index) {
     auto& p = probes[index];
     unlink_probe(index);
+    --live_probes;
     p.state = ProbeState::free;
     ++p.generation;
     p.session = none;
@@ -180,6 +396,117 @@ struct PingEngine::Impl {
   }
   const Session* session_of(TargetId id) const { return const_cast<Impl*>(this)->session_of(id); }
   TargetId id_of(std::uint32_t index) const { return {index, sessions[index].generation}; }
+
+  // --- address index ----------------------------------------------------------
+  void attach_address(std::uint32_t index) {
+    auto& s = sessions[index];
+    s.address_entry = addresses.find_or_insert(s.address);
+    auto& entry = addresses[s.address_entry];
+    s.address_prev = entry.tail;
+    s.address_next = none;
+    if (entry.tail != none) sessions[entry.tail].address_next = index; else entry.head = index;
+    entry.tail = index;
+  }
+  void detach_address(std::uint32_t index) {
+    auto& s = sessions[index];
+    const auto entry_index = s.address_entry;
+    auto& entry = addresses[entry_index];
+    if (s.address_prev != none) sessions[s.address_prev].address_next = s.address_next; else entry.head = s.address_next;
+    if (s.address_next != none) sessions[s.address_next].address_prev = s.address_prev; else entry.tail = s.address_prev;
+    s.address_prev = s.address_next = none;
+    s.address_entry = none;
+    // Keep the entry (and its sequence counter) while a session uses the
+    // address; drop it with the last one.
+    if (entry.head == none) addresses.erase(entry_index);
+  }
+
+  // --- retry queues -------------------------------------------------------------
+  void push_retry(Session& s, std::uint32_t probe_index, std::uint8_t attempt) {
+    std::uint32_t n;
+    if (free_retry != none) {
+      n = free_retry;
+      free_retry = retry_nodes[n].next;
+    } else {
+      retry_nodes.emplace_back();
+      n = static_cast<std::uint32_t>(retry_nodes.size() - 1);
+    }
+    retry_nodes[n] = RetryNode{probe_index, none, attempt};
+    if (s.retry_tail != none) retry_nodes[s.retry_tail].next = n; else s.retry_head = n;
+    s.retry_tail = n;
+  }
+  RetryNode pop_retry(Session& s) {
+    const auto n = s.retry_head;
+    const RetryNode r = retry_nodes[n];
+    s.retry_head = r.next;
+    if (s.retry_head == none) s.retry_tail = none;
+    retry_nodes[n].next = free_retry;
+    free_retry = n;
+    return r;
+  }
+  void clear_retries(Session& s) {
+    while (s.retry_head != none) pop_retry(s);
+  }
+
+  // --- heaps ------------------------------------------------------------------
+  // Entries are not removed when their probe or session changes (lazy
+  // deletion); a sweep that releases targets while their records linger would
+  // then keep rate x linger stale entries. So when a heap holds more than
+  // twice the entries that can still be live plus a floor, it is rebuilt in
+  // O(n) with the live ones only. Each rebuild removes at least half of the
+  // entries, so the cost is amortised O(1) per push, and the rebuild is in
+  // place (no allocation).
+  void disarm_deadline(Session& s) noexcept {
+    if (!s.deadline_armed) return;
+    s.deadline_armed = false;
+    --armed_deadlines;
+  }
+  bool timer_live(const TimerEntry& e) const noexcept {
+    if (e.kind == TimerKind::session_deadline) {
+      if (e.index >= sessions.size()) return false;
+      const auto& s = sessions[e.index];
+      return s.live && s.generation == e.generation && !s.done;
+    }
+    if (e.index >= probes.size()) return false;
+    const auto& p = probes[e.index];
+    return p.generation == e.generation && p.deadline == e.when && p.state != ProbeState::free;
+  }
+  bool send_live(const SendEntry& e) const noexcept {
+    if (e.session >= sessions.size()) return false;
+    const auto& s = sessions[e.session];
+    return s.live && s.generation == e.generation && has_more_to_send(s) && e.when == due_of(s);
+  }
+  void push_timer(const TimerEntry& entry) {
+    heap_push(timers, entry);
+    if (timers.size() > 2 * (live_probes + armed_deadlines) + heap_compaction_floor) compact_timers();
+  }
+  void push_send(const SendEntry& entry) {
+    heap_push(sends, entry);
+    if (sends.size() > 2 * live_sessions + heap_compaction_floor) compact_sends();
+  }
+  // Live entries of one probe (or session) can only be identical copies (same
+  // time, same generation), whichever is processed first makes the others
+  // stale: keep one, so a rebuilt heap holds at most one entry per record.
+  void compact_timers() {
+    for (const auto& e : timers) {
+      if (e.kind == TimerKind::probe && e.index < probes.size()) probes[e.index].timer_mark = 0;
+    }
+    std::erase_if(timers, [this](const TimerEntry& e) {
+      if (!timer_live(e)) return true;
+      if (e.kind != TimerKind::probe) return false;  // one deadline entry per session generation
+      return std::exchange(probes[e.index].timer_mark, std::uint8_t{1}) != 0;
+    });
+    std::make_heap(timers.begin(), timers.end(), std::greater<TimerEntry>{});
+  }
+  void compact_sends() {
+    for (const auto& e : sends) {
+      if (e.session < sessions.size()) sessions[e.session].send_mark = 0;
+    }
+    std::erase_if(sends, [this](const SendEntry& e) {
+      if (!send_live(e)) return true;
+      return std::exchange(sessions[e.session].send_mark, std::uint8_t{1}) != 0;
+    });
+    std::make_heap(sends.begin(), sends.end(), std::greater<SendEntry>{});
+  }
 
   // --- events ---------------------------------------------------------------
   void push_event(EventKind kind, std::uint32_t session_index, std::uint32_t probe_slot, Outcome outcome) {
@@ -215,29 +542,30 @@ struct PingEngine::Impl {
     push_event(EventKind::outcome, session_index, slot, std::move(outcome));
     p.state = linger_state;
     p.deadline = now + config.linger;
-    timers.push({p.deadline, slot, p.generation, TimerKind::probe});
+    push_timer({p.deadline, slot, p.generation, TimerKind::probe});
     maybe_done(session_index);
   }
 
   // Retries are due as soon as their timeout fired; new probes at their interval.
-  static TimePoint due_of(const Session& s) noexcept { return s.retries.empty() ? s.next_fresh_at : s.retry_at; }
+  static TimePoint due_of(const Session& s) noexcept { return s.retry_head == none ? s.next_fresh_at : s.retry_at; }
 
-  bool has_more_to_send(const Session& s) const {
+  static bool has_more_to_send(const Session& s) noexcept {
     if (s.stopping) return false;
-    if (!s.retries.empty()) return true;
+    if (s.retry_head != none) return true;
     return s.options.count == 0 || s.next_index < s.options.count;
   }
 
   void schedule_send(std::uint32_t session_index) {
     auto& s = sessions[session_index];
     if (!has_more_to_send(s)) return;
-    sends.push({due_of(s), session_index, s.generation});
+    push_send({due_of(s), session_index, s.generation});
   }
 
   void maybe_done(std::uint32_t session_index) {
     auto& s = sessions[session_index];
     if (s.done || s.awaiting != 0 || has_more_to_send(s)) return;
     s.done = true;
+    disarm_deadline(s);
     push_event(EventKind::done, session_index, none, s.cancelled ? Outcome{Cancelled{}} : Outcome{Timeout{}});
   }
 
@@ -246,7 +574,7 @@ struct PingEngine::Impl {
     if (s.done) return;
     s.stopping = true;
     s.cancelled = s.cancelled || cancelled;
-    s.retries.clear();
+    clear_retries(s);
     // End every awaiting probe (the list is in send order).
     for (auto slot = s.head; slot != none;) {
       const auto next = probes[slot].next;
@@ -283,10 +611,11 @@ struct PingEngine::Impl {
       if (sessions[p.session].address != address) return none;
       return slot;
     }
-    auto it = addresses.find(address);
-    if (it == addresses.end()) return none;
+    const auto entry = addresses.find(address);
+    if (entry == none) return none;
     std::uint32_t lingering = none;
-    for (auto session_index : it->second.sessions) {
+    for (auto session_index = addresses[entry].head; session_index != none;
+         session_index = sessions[session_index].address_next) {
       for (auto slot = sessions[session_index].head; slot != none; slot = probes[slot].next) {
         const auto& p = probes[slot];
         if (p.seq != seq) continue;
@@ -398,7 +727,7 @@ struct PingEngine::Impl {
 
   void schedule_timeout(std::uint32_t slot) {
     const auto& p = probes[slot];
-    timers.push({p.deadline, slot, p.generation, TimerKind::probe});
+    push_timer({p.deadline, slot, p.generation, TimerKind::probe});
   }
 };
 
@@ -432,14 +761,17 @@ Result<TargetId> PingEngine::add_target(const wire::IpAddress& address, const Pi
   s.generation = generation;
   s.live = true;
   s.address = address;
-  s.options = options;
+  s.options = SessionOptions::of(options);
   s.user_data = user_data;
-  s.started = now;
   s.next_fresh_at = now;
   s.rtt = RttStats(m.config.rtt_sample_cap, m.config.cookie ^ index);
-  m.addresses[address].sessions.push_back(index);
+  m.attach_address(index);
   ++m.live_sessions;
-  if (options.deadline) m.timers.push({now + *options.deadline, index, generation, TimerKind::session_deadline});
+  if (options.deadline) {
+    s.deadline_armed = true;
+    ++m.armed_deadlines;
+    m.push_timer({now + *options.deadline, index, generation, TimerKind::session_deadline});
+  }
   m.schedule_send(index);
   m.maybe_done(index);  // count == 0 && deadline == 0 cannot finish here; count >= 1 sends first
   return m.id_of(index);
@@ -462,17 +794,11 @@ void PingEngine::release(TargetId target) {
     m.release_probe(slot);
     slot = next;
   }
-  auto it = m.addresses.find(s->address);
-  if (it != m.addresses.end()) {
-    auto& list = it->second.sessions;
-    list.erase(std::remove(list.begin(), list.end(), target.index), list.end());
-    // Keep the entry (and its sequence counter) while anything may still
-    // answer; drop it when no session uses the address any more.
-    if (list.empty()) m.addresses.erase(it);
-  }
+  m.detach_address(target.index);
+  m.clear_retries(*s);
+  m.disarm_deadline(*s);
   s->live = false;
   ++s->generation;
-  s->retries = {};
   s->rtt = RttStats(0);
   s->free_next = m.free_session;
   m.free_session = target.index;
@@ -489,37 +815,32 @@ std::optional<Transmit> PingEngine::poll_transmit(TimePoint now, MutableBytes ou
   auto& m = *impl_;
   handle_timeout(now);
   while (!m.sends.empty()) {
-    const auto entry = m.sends.top();
-    if (entry.session >= m.sessions.size()) {
-      m.sends.pop();
+    const auto entry = m.sends.front();
+    if (!m.send_live(entry)) {
+      heap_pop(m.sends);
       continue;
     }
     auto& s = m.sessions[entry.session];
-    const TimePoint due = Impl::due_of(s);
-    if (!s.live || s.generation != entry.generation || !m.has_more_to_send(s) || entry.when != due) {
-      m.sends.pop();  // stale entry
-      continue;
-    }
     if (entry.when > now) return std::nullopt;
     if (!m.bucket.try_take(now)) {
       ++m.counters.rate_limited;
       return std::nullopt;
     }
-    m.sends.pop();
+    heap_pop(m.sends);
     const auto session_index = entry.session;
     std::uint32_t probe_index;
     std::uint8_t attempt = 0;
-    if (!s.retries.empty()) {
-      probe_index = s.retries.front().first;
-      attempt = s.retries.front().second;
-      s.retries.erase(s.retries.begin());
+    if (s.retry_head != none) {
+      const auto retry = m.pop_retry(s);
+      probe_index = retry.probe_index;
+      attempt = retry.attempt;
     } else {
       probe_index = s.next_index++;
       s.next_fresh_at = now + s.options.interval;
     }
     const auto slot = m.acquire_probe();
     auto& session = m.sessions[session_index];  // acquire_probe does not touch sessions; keep the name clear
-    auto& address_entry = m.addresses[session.address];
+    auto& address_entry = m.addresses[session.address_entry];
     auto& p = m.probes[slot];
     p.state = ProbeState::pending;
     p.probe_index = probe_index;
@@ -560,9 +881,12 @@ std::optional<Transmit> PingEngine::poll_transmit(TimePoint now, MutableBytes ou
     auto data = out.subspan(wire::icmp_header_size, payload);
     const auto head = std::min(payload, probe_header_size);
     std::copy(header.begin(), header.begin() + static_cast<std::ptrdiff_t>(head), data.begin());
-    for (std::size_t i = head; i < payload; ++i) {
-      data[i] = session.options.pattern_size == 0 ? std::byte{0}
-                                                   : session.options.pattern[(i - head) % session.options.pattern_size];
+    if (session.options.pattern_size == 0) {
+      std::fill(data.begin() + static_cast<std::ptrdiff_t>(head), data.end(), std::byte{0});
+    } else {
+      for (std::size_t i = head; i < payload; ++i) {
+        data[i] = session.options.pattern[(i - head) % session.options.pattern_size];
+      }
     }
     if (v4 && m.config.compute_checksum) wire::set_icmpv4_checksum(out.first(length));
     m.schedule_timeout(slot);
@@ -700,13 +1024,16 @@ void PingEngine::on_quoted_error(TimePoint now, const wire::IpAddress& source, c
 
 void PingEngine::handle_timeout(TimePoint now) {
   auto& m = *impl_;
-  while (!m.timers.empty() && m.timers.top().when <= now) {
-    const auto entry = m.timers.top();
-    m.timers.pop();
+  while (!m.timers.empty() && m.timers.front().when <= now) {
+    const auto entry = m.timers.front();
+    heap_pop(m.timers);
     if (entry.kind == TimerKind::session_deadline) {
       if (entry.index < m.sessions.size()) {
         auto& s = m.sessions[entry.index];
-        if (s.live && s.generation == entry.generation) m.stop_session(entry.index, now, true);
+        if (s.live && s.generation == entry.generation) {
+          m.disarm_deadline(s);
+          m.stop_session(entry.index, now, true);
+        }
       }
       continue;
     }
@@ -722,8 +1049,8 @@ void PingEngine::handle_timeout(TimePoint now) {
         ++s.counts.timeouts;
         ++m.total.timeouts;
         if (retry) {
-          if (s.retries.empty()) s.retry_at = now;
-          s.retries.emplace_back(p.probe_index, static_cast<std::uint8_t>(p.attempt + 1));
+          if (s.retry_head == none) s.retry_at = now;
+          m.push_retry(s, p.probe_index, static_cast<std::uint8_t>(p.attempt + 1));
           m.schedule_send(session_index);
         }
         m.finish_probe(entry.index, now, Timeout{retry}, ProbeState::timed_out);
@@ -747,31 +1074,11 @@ std::optional<TimePoint> PingEngine::next_deadline() const {
     if (!best || t < *best) best = t;
   };
   // Drop stale heads so the answer is exact (lazy deletion).
-  while (!m.timers.empty()) {
-    const auto& e = m.timers.top();
-    bool stale;
-    if (e.kind == TimerKind::session_deadline) {
-      stale = e.index >= m.sessions.size() || !m.sessions[e.index].live ||
-              m.sessions[e.index].generation != e.generation || m.sessions[e.index].done;
-    } else {
-      stale = e.index >= m.probes.size() || m.probes[e.index].generation != e.generation ||
-              m.probes[e.index].deadline != e.when || m.probes[e.index].state == ProbeState::free;
-    }
-    if (!stale) break;
-    m.timers.pop();
-  }
-  if (!m.timers.empty()) consider(m.timers.top().when);
-  while (!m.sends.empty()) {
-    const auto& e = m.sends.top();
-    if (e.session < m.sessions.size()) {
-      const auto& s = m.sessions[e.session];
-      const TimePoint due = Impl::due_of(s);
-      if (s.live && s.generation == e.generation && m.has_more_to_send(s) && e.when == due) break;
-    }
-    m.sends.pop();
-  }
+  while (!m.timers.empty() && !m.timer_live(m.timers.front())) heap_pop(m.timers);
+  if (!m.timers.empty()) consider(m.timers.front().when);
+  while (!m.sends.empty() && !m.send_live(m.sends.front())) heap_pop(m.sends);
   if (!m.sends.empty()) {
-    auto when = m.sends.top().when;
+    auto when = m.sends.front().when;
     if (auto token = m.bucket.next_available(when); token && *token > when) when = *token;
     consider(when);
   }
@@ -793,7 +1100,7 @@ bool PingEngine::has_events() const noexcept { return impl_->event_head < impl_-
 PingStatistics PingEngine::stats(TargetId target) const {
   const auto* s = impl_->session_of(target);
   if (s == nullptr) return {};
-  auto out = s->counts;
+  auto out = s->counts.statistics();
   out.rtt = s->rtt.summary();
   return out;
 }
@@ -807,9 +1114,9 @@ PingStatistics PingEngine::total_stats() const {
 const EngineCounters& PingEngine::counters() const noexcept { return impl_->counters; }
 std::size_t PingEngine::targets() const noexcept { return impl_->live_sessions; }
 std::size_t PingEngine::in_flight() const noexcept { return impl_->awaiting_total; }
+std::size_t PingEngine::pending_timers() const noexcept { return impl_->timers.size(); }
+std::size_t PingEngine::pending_sends() const noexcept { return impl_->sends.size(); }
 std::size_t PingEngine::probe_record_size() noexcept { return sizeof(ProbeRecord) + sizeof(TimerEntry); }
-std::size_t PingEngine::target_record_size() noexcept {
-  return sizeof(Session) + sizeof(SendEntry) + sizeof(std::uint32_t);
-}
+std::size_t PingEngine::target_record_size() noexcept { return sizeof(Session) + sizeof(SendEntry); }
 
 }  // namespace icmpkit::engine

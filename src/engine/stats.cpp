@@ -22,15 +22,21 @@ void RttStats::add(Duration rtt) {
   const auto ns = static_cast<long double>(rtt.count());
   if (count_ == 0 || rtt < min_) min_ = rtt;
   if (count_ == 0 || rtt > max_) max_ = rtt;
+  const Duration previous = last_;
+  if (count_ > 0) {
+    const long double d = std::fabs(ns - static_cast<long double>(previous.count()));
+    jitter_ += (d - jitter_) / 16.0L;
+  }
   ++count_;
   sum_ += ns;
   sum_sq_ += ns * ns;
-  if (last_) {
-    const long double d = std::fabs(ns - static_cast<long double>(last_->count()));
-    jitter_ += (d - jitter_) / 16.0L;
-  }
   last_ = rtt;
   if (cap_ == 0) return;
+  // A target pinged once (a sweep) never allocates: its one sample lives in
+  // last_ and joins kept_ only when a second one comes. The reservoir sees
+  // the same sequence as if it had been kept from the start.
+  if (count_ == 1) return;
+  if (kept_.empty()) kept_.push_back(previous);
   if (kept_.size() < cap_) {
     kept_.push_back(rtt);
   } else {
@@ -62,6 +68,10 @@ RttSummary RttStats::summary() const {
   s.avg = Duration(static_cast<Duration::rep>(std::llround(mean)));
   s.mdev = Duration(static_cast<Duration::rep>(std::llround(std::sqrt(variance))));
   s.jitter = Duration(static_cast<Duration::rep>(std::llround(jitter_)));
+  if (kept_.empty()) {
+    if (cap_ > 0) s.p50 = s.p90 = s.p99 = last_;  // the lone sample (count_ == 1)
+    return s;
+  }
   auto sorted = kept_;
   std::sort(sorted.begin(), sorted.end());
   s.p50 = nearest_rank_percentile(sorted, 50);

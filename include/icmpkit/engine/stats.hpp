@@ -42,7 +42,9 @@ struct RttSummary {
 /// samples: every sample while fewer than the cap have been seen, then a
 /// uniform reservoir sample (Algorithm R, deterministic PRNG seeded at
 /// construction), so p50/p90/p99 are exact up to the cap and unbiased
-/// estimates beyond it. Memory: sizeof(RttStats) + 8 bytes per kept sample.
+/// estimates beyond it. Memory: sizeof(RttStats) (128 bytes on x86-64) + 8
+/// bytes per kept sample; nothing is allocated while at most one sample has
+/// been added (the single-probe sweep case), that one is held inline.
 class RttStats {
  public:
   /// Default cap: 1024 samples (8 KiB at most) per statistics object.
@@ -51,24 +53,27 @@ class RttStats {
   explicit RttStats(std::size_t sample_cap, std::uint64_t seed = 0x9e3779b97f4a7c15ULL) noexcept
       : cap_(sample_cap), rng_(seed | 1) {}
 
-  /// Adds one sample. May allocate (amortised) until the cap is reached.
+  /// Adds one sample. May allocate (amortised) from the second sample until
+  /// the cap is reached.
   void add(Duration rtt);
   /// Computes the summary (sorts a copy of the kept samples).
   RttSummary summary() const;
   std::uint64_t count() const noexcept { return count_; }
-  std::size_t kept() const noexcept { return kept_.size(); }
+  std::size_t kept() const noexcept { return kept_.empty() && count_ == 1 && cap_ > 0 ? 1 : kept_.size(); }
   std::size_t sample_cap() const noexcept { return cap_; }
 
  private:
-  std::size_t cap_;
-  std::uint64_t rng_;
-  std::uint64_t count_ = 0;
+  // Widest first: 128 bytes on x86-64 (144 with the old order and an optional last_).
   long double sum_ = 0;      // ns
   long double sum_sq_ = 0;   // ns^2
+  long double jitter_ = 0;   // ns
+  std::uint64_t count_ = 0;
+  std::size_t cap_;
+  std::uint64_t rng_;
   Duration min_{0};
   Duration max_{0};
-  std::optional<Duration> last_;
-  long double jitter_ = 0;   // ns
+  Duration last_{0};         // the previous sample; meaningful when count_ > 0
+  // Empty while count_ <= 1: a lone sample is last_ (it is also min_ and max_).
   std::vector<Duration> kept_;
 };
 

@@ -67,3 +67,48 @@ TEST(PingStatistics, LossCountsErrorsAsLost) {
   s.errors = 1;
   EXPECT_DOUBLE_EQ(s.loss_percent(), 25.0);
 }
+
+TEST(RttStats, OneSampleIsItsOwnPercentiles) {
+  RttStats s;
+  s.add(7ms);
+  EXPECT_EQ(s.kept(), 1u);
+  auto r = s.summary();
+  EXPECT_EQ(r.samples, 1u);
+  EXPECT_EQ(r.min, 7ms);
+  EXPECT_EQ(r.max, 7ms);
+  EXPECT_EQ(r.avg, 7ms);
+  EXPECT_EQ(r.mdev, 0ms);
+  EXPECT_EQ(r.jitter, 0ms);
+  EXPECT_EQ(r.p50, 7ms);
+  EXPECT_EQ(r.p99, 7ms);
+}
+
+TEST(RttStats, SecondSampleKeepsTheFirst) {
+  RttStats s;
+  s.add(9ms);
+  s.add(1ms);
+  EXPECT_EQ(s.kept(), 2u);
+  auto r = s.summary();
+  EXPECT_EQ(r.p50, 1ms);  // ceil(0.5 * 2) = 1st smallest
+  EXPECT_EQ(r.p90, 9ms);
+  EXPECT_EQ(r.jitter, 500us);  // |1 - 9| ms / 16
+}
+
+TEST(RttStats, ZeroCapKeepsNoSampleEvenTheFirst) {
+  RttStats s(0);
+  s.add(4ms);
+  EXPECT_EQ(s.kept(), 0u);
+  auto r = s.summary();
+  EXPECT_EQ(r.avg, 4ms);
+  EXPECT_EQ(r.p50, 0ms);
+}
+
+TEST(RttStats, CapOfOneIsAReservoirOfOne) {
+  RttStats s(1);
+  for (int i = 1; i <= 50; ++i) s.add(std::chrono::milliseconds(i));
+  EXPECT_EQ(s.kept(), 1u);
+  auto r = s.summary();
+  EXPECT_GE(r.p50, 1ms);
+  EXPECT_LE(r.p50, 50ms);
+  EXPECT_EQ(r.p50, r.p99);
+}
