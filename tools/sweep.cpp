@@ -17,7 +17,9 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -63,27 +65,25 @@ struct SweepFlags {
 
 // Sweeps longer than this show a progress line on a terminal's stderr.
 constexpr auto progress_after = std::chrono::seconds(2);
-// Requests in flight at once: bounds memory for -g lists of a million hosts
-// while keeping far more probes in flight than any rate limit lets out.
-constexpr std::size_t window = 4096;
+// Requests in flight at once when each target gets one probe: bounds memory
+// for -g lists of a million hosts while keeping far more probes in flight
+// than any rate limit lets out. With -c/-C N > 1 every target runs at once
+// (fping pings each target once per period -p), so memory follows the list.
+constexpr std::size_t one_probe_window = 4096;
 
-struct Target {
-  std::string name;   // as given
-  std::string shown;  // what lines print (name, or reverse DNS with -n)
-  std::optional<wire::IpAddress> address;
-  std::string error;  // resolution failure
-  std::uint64_t sent = 0, received = 0;
-  nanoseconds rtt_sum{0}, rtt_min{0}, rtt_max{0};
-  std::uint64_t rtt_count = 0;
-  std::vector<std::optional<nanoseconds>> rtts;  // -C
-  std::optional<nanoseconds> first_rtt;
-  bool done = false;
-  bool alive = false;
+// A target's counters and RTTs while it is pinged, and in -c mode until the
+// summary at the end. fping keeps int counters; the RTTs stay in nanoseconds
+// because fping_time prints microseconds and rounds. In default mode
+// (count 1, stop on the first reply) a request has at most one Reply outcome
+// (one per probe), so `min` is also the first RTT that -e shows.
+struct Tally {
+  std::uint32_t sent = 0, received = 0;
+  nanoseconds sum{0}, min{0}, max{0};
 };
 
-std::optional<RttTriple> triple(const Target& t) {
-  if (t.rtt_count == 0) return std::nullopt;
-  return RttTriple{t.rtt_min, t.rtt_sum / static_cast<long>(t.rtt_count), t.rtt_max};
+std::optional<RttTriple> triple(const Tally& t) {
+  if (t.received == 0) return std::nullopt;
+  return RttTriple{t.min, t.sum / static_cast<long>(t.received), t.max};
 }
 
 // fping -n: the name the address has in DNS or /etc/hosts.
@@ -113,40 +113,89 @@ std::string reverse_name(const wire::IpAddress& address) {
   return host;
 }
 
-void out_line(const std::string& text) {
+// Output. stdout goes through stdio's buffer (line-buffered on a terminal,
+// otherwise full) instead of a flush per line; the sweep flushes it at most
+// 100 ms after a line was written, so a pipe reader still sees results
+// promptly. stderr stays unbuffered: a line leaves in one write, text and
+// newline together, after whatever stdout still holds (so with 2>&1 the lines
+// keep the order they were made in); blocks of lines (the summaries at the
+// end) leave in large writes.
+constexpr auto flush_every = milliseconds(100);
+
+void out_line(std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fputc('\n', stdout);
-  std::fflush(stdout);
 }
 
-void err_line(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stderr);
-  std::fputc('\n', stderr);
+void err_line(std::string_view text) {
+  std::fflush(stdout);
+  std::string line;
+  line.reserve(text.size() + 1);
+  line.append(text);
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), stderr);
 }
+
+// Many stderr lines gathered into writes of up to 64 KiB (a million-target
+// -c summary would otherwise be a million writes).
+class StderrBlock {
+ public:
+  StderrBlock() { std::fflush(stdout); }
+  ~StderrBlock() { flush(); }
+  StderrBlock(const StderrBlock&) = delete;
+  StderrBlock& operator=(const StderrBlock&) = delete;
+
+  void line(std::string_view text) {
+    buffer_.append(text);
+    buffer_ += '\n';
+    if (buffer_.size() >= flush_at) flush();
+  }
+  void flush() {
+    if (buffer_.empty()) return;
+    std::fwrite(buffer_.data(), 1, buffer_.size(), stderr);
+    buffer_.clear();
+  }
+
+ private:
+  static constexpr std::size_t flush_at = std::size_t{64} << 10;
+  std::string buffer_;
+};
 
 class Sweep {
  public:
-  Sweep(const SweepFlags& f, std::vector<Target>& targets) : f_(f), targets_(targets) {}
+  Sweep(const SweepFlags& f, const TargetTable& targets) : f_(f), targets_(targets) {}
 
   int run();
 
  private:
+  // A request in flight: which target, and its tally outside -c mode.
+  struct Flight {
+    std::uint32_t target = 0;
+    Tally tally;
+  };
+
   bool count_mode() const { return f_.count || f_.vcount; }
   std::uint32_t probes() const { return f_.vcount ? *f_.vcount : f_.count.value_or(1); }
+  Tally& tally(Flight& flight) { return tallies_.empty() ? flight.tally : tallies_[flight.target]; }
   void launch();
-  void on_probe(Target& t, const engine::ProbeEvent& e);
-  void on_done(Target& t, std::error_code ec, const net::PingResult& r);
+  void on_probe(std::uint32_t slot, const engine::ProbeEvent& e);
+  void on_done(std::uint32_t slot, std::error_code ec, const net::PingResult& r);
+  void line(std::string_view text);
   void clear_progress();
   void show_progress();
   void schedule_progress();
 
   const SweepFlags& f_;
-  std::vector<Target>& targets_;
+  const TargetTable& targets_;
   asio::io_context io_;
   std::optional<net::Pinger> pinger_;
   net::PingOptions options_;
-  std::vector<std::size_t> order_;  // targets with an address, in input order
-  std::size_t next_ = 0;
+  std::size_t window_ = one_probe_window;
+  std::vector<Flight> flights_;       // `window_` slots
+  std::vector<std::uint32_t> free_;   // unused slots of flights_
+  std::vector<Tally> tallies_;        // per target, -c only (its summary lines)
+  std::vector<nanoseconds> rtts_;     // per target and probe, -C only; no_rtt for none
+  std::size_t next_ = 0;              // next target to launch
   std::size_t running_ = 0;
   std::size_t finished_ = 0;
   std::size_t width_ = 0;
@@ -158,7 +207,21 @@ class Sweep {
   std::optional<asio::steady_timer> progress_timer_;
   bool progress_shown_ = false;
   bool progress_enabled_ = false;
+  std::optional<asio::steady_timer> flush_timer_;  // unset when stdout is a terminal
+  bool flush_armed_ = false;
 };
+
+// A stdout line, flushed within flush_every.
+void Sweep::line(std::string_view text) {
+  out_line(text);
+  if (flush_armed_ || !flush_timer_) return;
+  flush_armed_ = true;
+  flush_timer_->expires_after(flush_every);
+  flush_timer_->async_wait([this](std::error_code ec) {
+    flush_armed_ = false;
+    if (!ec) std::fflush(stdout);
+  });
+}
 
 void Sweep::clear_progress() {
   if (!progress_shown_) return;
@@ -168,7 +231,7 @@ void Sweep::clear_progress() {
 
 void Sweep::show_progress() {
   const double seconds = duration<double>(Clock::now() - start_).count();
-  fmt::print(stderr, "\r\033[K{}/{} targets done, {} alive, {:.1f} s", finished_, order_.size(), totals_.alive,
+  fmt::print(stderr, "\r\033[K{}/{} targets done, {} alive, {:.1f} s", finished_, targets_.resolved(), totals_.alive,
              seconds);
   std::fflush(stderr);
   progress_shown_ = true;
@@ -177,33 +240,40 @@ void Sweep::show_progress() {
 void Sweep::schedule_progress() {
   progress_timer_->expires_after(milliseconds(250));
   progress_timer_->async_wait([this](std::error_code ec) {
-    if (ec || finished_ == order_.size()) return;
+    if (ec || finished_ == targets_.resolved()) return;
     if (Clock::now() - start_ >= progress_after) show_progress();
     schedule_progress();
   });
 }
 
 void Sweep::launch() {
-  while (!cancelled_ && running_ < window && next_ < order_.size()) {
-    Target& t = targets_[order_[next_++]];
+  while (!cancelled_ && running_ < window_ && next_ < targets_.size()) {
+    const std::size_t index = next_++;
+    if (!targets_.has_address(index)) continue;
+    const std::uint32_t slot = free_.back();
+    free_.pop_back();
+    flights_[slot] = Flight{static_cast<std::uint32_t>(index), {}};
     ++running_;
     pinger_->async_ping(
-        *t.address, options_, [this, &t](const engine::ProbeEvent& e) { on_probe(t, e); },
-        [this, &t](std::error_code ec, net::PingResult r) { on_done(t, ec, r); });
+        targets_.address(index), options_, [this, slot](const engine::ProbeEvent& e) { on_probe(slot, e); },
+        [this, slot](std::error_code ec, net::PingResult r) { on_done(slot, ec, r); });
   }
 }
 
-void Sweep::on_probe(Target& t, const engine::ProbeEvent& e) {
+void Sweep::on_probe(std::uint32_t slot, const engine::ProbeEvent& e) {
+  Flight& flight = flights_[slot];
+  Tally& t = tally(flight);
   const bool show_probes = count_mode() && !f_.quiet;
   if (e.kind == engine::EventKind::duplicate) {
     const auto& reply = std::get<engine::Reply>(e.outcome);
     ++totals_.received;
     if (f_.json) {
-      out_line(sweep_reply_json(t.shown, *t.address, e.probe_index, reply.size, reply.rtt, true).dump());
+      line(sweep_reply_json(targets_.shown(flight.target), targets_.address(flight.target), e.probe_index, reply.size, reply.rtt, true)
+               .dump());
     } else if (show_probes) {
       clear_progress();
-      err_line(fmt::format("{:<{}} : duplicate for [{}], {} bytes, {} ms", t.shown, width_, e.probe_index, reply.size,
-                           fping_time(reply.rtt)));
+      err_line(fmt::format("{:<{}} : duplicate for [{}], {} bytes, {} ms", targets_.shown(flight.target), width_,
+                           e.probe_index, reply.size, fping_time(reply.rtt)));
     }
     return;
   }
@@ -211,14 +281,14 @@ void Sweep::on_probe(Target& t, const engine::ProbeEvent& e) {
   if (std::holds_alternative<engine::Cancelled>(e.outcome)) return;
   if (!std::holds_alternative<engine::SendError>(e.outcome)) ++t.sent;
   if (const auto* reply = std::get_if<engine::Reply>(&e.outcome)) {
+    t.min = t.received == 0 ? reply->rtt : std::min(t.min, reply->rtt);
+    t.max = t.received == 0 ? reply->rtt : std::max(t.max, reply->rtt);
+    t.sum += reply->rtt;
     ++t.received;
     ++totals_.received;
-    t.rtt_sum += reply->rtt;
-    t.rtt_min = t.rtt_count == 0 ? reply->rtt : std::min(t.rtt_min, reply->rtt);
-    t.rtt_max = t.rtt_count == 0 ? reply->rtt : std::max(t.rtt_max, reply->rtt);
-    ++t.rtt_count;
-    if (!t.first_rtt) t.first_rtt = reply->rtt;
-    if (f_.vcount && e.probe_index < t.rtts.size()) t.rtts[e.probe_index] = reply->rtt;
+    if (!rtts_.empty() && e.probe_index < *f_.vcount) {
+      rtts_[std::size_t{flight.target} * *f_.vcount + e.probe_index] = reply->rtt;
+    }
     if (!totals_.rtt) {
       totals_.rtt = RttTriple{reply->rtt, nanoseconds(0), reply->rtt};
     } else {
@@ -228,11 +298,14 @@ void Sweep::on_probe(Target& t, const engine::ProbeEvent& e) {
     totals_.rtt->avg += reply->rtt;  // a sum until the end
     ++rtt_samples_;
     if (f_.json) {
-      if (count_mode()) out_line(sweep_reply_json(t.shown, *t.address, e.probe_index, reply->size, reply->rtt, false).dump());
+      if (count_mode()) {
+        line(sweep_reply_json(targets_.shown(flight.target), targets_.address(flight.target), e.probe_index, reply->size, reply->rtt, false)
+                 .dump());
+      }
     } else if (show_probes) {
       clear_progress();
-      out_line(sweep_reply_line(t.shown, width_, e.probe_index, reply->size, reply->rtt, triple(t)->avg,
-                                fping_loss(t.sent, t.received)));
+      line(sweep_reply_line(targets_.shown(flight.target), width_, e.probe_index, reply->size, reply->rtt,
+                            triple(t)->avg, fping_loss(t.sent, t.received)));
     }
     return;
   }
@@ -240,9 +313,10 @@ void Sweep::on_probe(Target& t, const engine::ProbeEvent& e) {
     // fping counts an ICMP error as "other ICMP" and the probe as timed out.
     ++totals_.other_icmp;
     ++totals_.timeouts;
-    const std::string text = sweep_icmp_error_line(t.address->family(), error->type, error->code, error->router, t.shown);
+    const std::string shown = targets_.shown(flight.target);
+    const std::string text = sweep_icmp_error_line(targets_.address(flight.target).family(), error->type, error->code, error->router, shown);
     if (f_.json) {
-      out_line(sweep_error_json(t.shown, *t.address, e.probe_index, error->router, error->type, error->code, text).dump());
+      line(sweep_error_json(shown, targets_.address(flight.target), e.probe_index, error->router, error->type, error->code, text).dump());
       return;
     }
     if (!f_.quiet) {
@@ -252,56 +326,59 @@ void Sweep::on_probe(Target& t, const engine::ProbeEvent& e) {
   } else if (std::holds_alternative<engine::Timeout>(e.outcome)) {
     ++totals_.timeouts;
     if (f_.json) {
-      if (count_mode()) out_line(sweep_timeout_json(t.shown, *t.address, e.probe_index).dump());
+      if (count_mode()) line(sweep_timeout_json(targets_.shown(flight.target), targets_.address(flight.target), e.probe_index).dump());
       return;
     }
   } else if (const auto* failed = std::get_if<engine::SendError>(&e.outcome)) {
     if (!f_.quiet && !f_.json) {
       clear_progress();
-      err_line(fmt::format("{}: error while sending ping: {}", t.shown, failed->error.message()));
+      err_line(fmt::format("{}: error while sending ping: {}", targets_.shown(flight.target), failed->error.message()));
     }
     return;
   }
   if (show_probes) {
     clear_progress();
     const auto avg = triple(t);
-    out_line(sweep_timeout_line(t.shown, width_, e.probe_index, avg ? std::optional(avg->avg) : std::nullopt,
-                                fping_loss(t.sent, t.received)));
+    line(sweep_timeout_line(targets_.shown(flight.target), width_, e.probe_index,
+                            avg ? std::optional(avg->avg) : std::nullopt, fping_loss(t.sent, t.received)));
   }
 }
 
-void Sweep::on_done(Target& t, std::error_code ec, const net::PingResult& r) {
+void Sweep::on_done(std::uint32_t slot, std::error_code ec, const net::PingResult& r) {
+  Flight& flight = flights_[slot];
+  const Tally& t = tally(flight);
   --running_;
   ++finished_;
-  t.done = true;
   if (ec && ec != std::error_code(asio::error::operation_aborted) && !failure_) failure_ = ec;
   totals_.sent += r.statistics.sent;
-  t.alive = t.received > 0;
-  if (t.alive) ++totals_.alive;
+  const bool alive = t.received > 0;
+  if (alive) ++totals_.alive;
   if (f_.json) {
-    out_line(sweep_target_json(t.shown, t.address, t.alive, t.sent, t.received, triple(t)).dump());
+    line(sweep_target_json(targets_.shown(flight.target), targets_.address(flight.target), alive, t.sent, t.received,
+                           triple(t))
+             .dump());
   } else if (!count_mode()) {
     // -a / -u choose what is shown even with -q; otherwise -q hides both.
     const bool names_only = f_.alive || f_.unreach;
-    const bool show = names_only ? (f_.alive && t.alive) || (f_.unreach && !t.alive) : !f_.quiet;
+    const bool show = names_only ? (f_.alive && alive) || (f_.unreach && !alive) : !f_.quiet;
     if (show) {
       clear_progress();
-      out_line(t.alive ? sweep_alive_line(t.shown, names_only, f_.elapsed ? t.first_rtt : std::nullopt)
-                       : sweep_unreachable_line(t.shown, names_only));
+      const std::string shown = targets_.shown(flight.target);
+      line(alive ? sweep_alive_line(shown, names_only, f_.elapsed ? std::optional(t.min) : std::nullopt)
+                 : sweep_unreachable_line(shown, names_only));
     }
-  } else if ((f_.alive && t.alive) || (f_.unreach && !t.alive)) {
+  } else if ((f_.alive && alive) || (f_.unreach && !alive)) {
     clear_progress();
-    out_line(t.shown);
+    line(targets_.shown(flight.target));
   }
+  free_.push_back(slot);
   launch();
 }
 
 int Sweep::run() {
   constexpr std::string_view cmd = "sweep";
-  for (std::size_t i = 0; i < targets_.size(); ++i) {
-    if (targets_[i].address) order_.push_back(i);
-    width_ = std::max(width_, targets_[i].shown.size());
-  }
+  width_ = targets_.width();
+  std::fflush(stdout);  // --json lines of unresolved targets
   // Timing as fping: -p per target in count mode (timeout = period, at most
   // 2 s), -t 500 ms and -r 3 retries in default mode, -i 10 ms between sends.
   const bool counting = count_mode();
@@ -334,15 +411,20 @@ int Sweep::run() {
   }
   pinger_.emplace(io_, pinger_options);
   bool need[2] = {false, false};
-  for (std::size_t i : order_) need[targets_[i].address->is_v4() ? 0 : 1] = true;
+  for (std::size_t i = 0; i < targets_.size() && !(need[0] && need[1]); ++i) {
+    if (targets_.has_address(i)) need[targets_.address(i).is_v4() ? 0 : 1] = true;
+  }
   for (int k = 0; k < 2; ++k) {
     const auto family = k == 0 ? wire::Family::v4 : wire::Family::v6;
     if (!need[k]) continue;
     if (auto ec = pinger_->open(family)) return fail(cmd, sweep_exit_system, open_failure_message(family, ec));
   }
-  for (auto& t : targets_) {
-    if (f_.vcount) t.rtts.assign(*f_.vcount, std::nullopt);
-  }
+  if (probes() > 1) window_ = std::max<std::size_t>(targets_.resolved(), 1);
+  flights_.resize(window_);
+  free_.reserve(window_);
+  for (std::size_t slot = window_; slot-- > 0;) free_.push_back(static_cast<std::uint32_t>(slot));
+  if (f_.count) tallies_.resize(targets_.size());
+  if (f_.vcount) rtts_.assign(targets_.size() * *f_.vcount, no_rtt);
 
   start_ = Clock::now();
   progress_enabled_ = isatty(STDERR_FILENO) == 1 && !f_.json;
@@ -350,6 +432,7 @@ int Sweep::run() {
     progress_timer_.emplace(io_);
     schedule_progress();
   }
+  if (isatty(STDOUT_FILENO) != 1) flush_timer_.emplace(io_);
   asio::signal_set signals(io_, SIGINT, SIGTERM);
   signals.async_wait([this](std::error_code ec, int) {
     if (ec) return;
@@ -357,52 +440,79 @@ int Sweep::run() {
     pinger_->cancel_all();
   });
   launch();
-  while (finished_ < order_.size() && !(cancelled_ && running_ == 0) && io_.run_one() > 0) {
+  while (finished_ < targets_.resolved() && !(cancelled_ && running_ == 0) && io_.run_one() > 0) {
   }
   signals.cancel();
   if (progress_timer_) progress_timer_->cancel();
+  if (flush_timer_) flush_timer_->cancel();
   clear_progress();
+  std::fflush(stdout);
   if (failure_) return fail(cmd, sweep_exit_system, fmt::format("the sweep failed: {}", failure_.message()));
 
+  StderrBlock err;
   for (auto family : {wire::Family::v4, wire::Family::v6}) {
     const auto socket = pinger_->socket_stats(family);
     if (auto warning = kernel_drop_warning(cmd, socket.kernel_drops, socket.receive_buffer); !warning.empty()) {
-      err_line(warning);
+      err.line(warning);
     }
   }
   totals_.elapsed = Clock::now() - start_;
   totals_.targets = targets_.size();
-  for (const auto& t : targets_) {
-    if (!t.address) {
-      ++totals_.unknown;
-    } else if (!t.alive) {
-      ++totals_.unreachable;
-    }
-  }
+  totals_.unknown = targets_.size() - targets_.resolved();
+  totals_.unreachable = targets_.resolved() - totals_.alive;
   if (totals_.rtt) {
     const std::uint64_t replies = std::max<std::uint64_t>(1, rtt_samples_);
     totals_.rtt->avg /= static_cast<long>(replies);
   }
   if (f_.json) {
     out_line(sweep_summary_json(totals_).dump());
+    std::fflush(stdout);
     return sweep_exit_code(totals_);
   }
   if (counting) {
     // fping prints the per-target summaries on stderr, after a blank line
     // unless -q.
-    std::fflush(stdout);
-    if (!f_.quiet) err_line("");
-    for (const auto& t : targets_) {
-      if (!t.address) continue;
-      err_line(f_.vcount ? sweep_vcount_line(t.shown, width_, t.rtts)
-                         : sweep_target_summary_line(t.shown, width_, t.sent, t.received, triple(t)));
+    if (!f_.quiet) err.line("");
+    for (std::size_t i = 0; i < targets_.size(); ++i) {
+      if (!targets_.has_address(i)) continue;
+      const std::string shown = targets_.shown(i);
+      if (f_.vcount) {
+        const auto probes = std::span<const nanoseconds>(rtts_).subspan(i * *f_.vcount, *f_.vcount);
+        err.line(sweep_vcount_line(shown, width_, probes));
+      } else {
+        const Tally& t = tallies_[i];
+        err.line(sweep_target_summary_line(shown, width_, t.sent, t.received, triple(t)));
+      }
     }
   }
   if (f_.stats) {
-    std::fflush(stdout);
-    for (const auto& l : sweep_stats_block(totals_)) err_line(l);
+    for (const auto& l : sweep_stats_block(totals_)) err.line(l);
   }
   return sweep_exit_code(totals_);
+}
+
+// fping's resolution of one target as given (argument or -f line): the name
+// kept when it is not the address's own text, or the error kept for later.
+void add_target(TargetTable& table, std::string_view text, std::optional<wire::Family> family, bool names) {
+  auto resolved = resolve_host(text, family);
+  if (!resolved.ok()) {
+    table.add_unresolved(text, std::move(resolved.error));
+  } else if (names) {
+    table.add(resolved.address, reverse_name(resolved.address));
+  } else {
+    table.add(resolved.address, text);
+  }
+}
+
+// A -g address: no resolver needed, only the family check, whose error reads
+// as for the same literal given by hand.
+void add_generated(TargetTable& table, const wire::IpAddress& address, std::optional<wire::Family> family,
+                   bool names) {
+  if (family && address.family() != *family) {
+    add_target(table, address.to_string(), family, names);
+  } else {
+    table.add(address, names ? reverse_name(address) : std::string());
+  }
 }
 
 int run_sweep(const SweepFlags& f) {
@@ -428,47 +538,40 @@ int run_sweep(const SweepFlags& f) {
     return fail(cmd, sweep_exit_usage, "-i below 1 ms needs root");
   }
 
-  // --- The target list.
-  TargetList list;
-  if (f.generate) {
-    if (!f.file.empty()) return fail(cmd, sweep_exit_usage, "give -g or -f, not both");
-    list = generate_targets(f.targets);
-  } else if (!f.file.empty()) {
-    if (!f.targets.empty()) return fail(cmd, sweep_exit_usage, "give targets either with -f or as arguments");
-    if (f.file == "-") {
-      list = read_targets(std::cin, "stdin");
-    } else {
-      std::ifstream in(f.file);
-      if (!in) return fail(cmd, sweep_exit_system, fmt::format("cannot open target file '{}'", f.file));
-      list = read_targets(in, f.file);
-    }
-  } else {
-    list.targets = f.targets;
-  }
-  if (!list.ok()) return fail(cmd, sweep_exit_usage, list.error);
-  if (list.targets.empty()) return fail(cmd, sweep_exit_usage, "no targets: give hosts, -f FILE (- for stdin) or -g");
-
+  // --- The target list, resolved as it is read: one compact record per
+  // target, the input's text never held for all of them at once.
   std::optional<wire::Family> family;
   if (f.v4) family = wire::Family::v4;
   if (f.v6) family = wire::Family::v6;
-  std::vector<Target> targets(list.targets.size());
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    Target& t = targets[i];
-    t.name = std::move(list.targets[i]);
-    t.shown = t.name;
-    auto resolved = resolve_host(t.name, family);
-    if (!resolved.ok()) {
-      t.error = resolved.error;
-      if (!f.json) err_line(fmt::format("{}: {}", t.name, resolved.error));
-      continue;
+  TargetTable targets;
+  const auto add_text = [&](std::string_view text) { add_target(targets, text, family, f.names); };
+  std::string error;
+  if (f.generate) {
+    if (!f.file.empty()) return fail(cmd, sweep_exit_usage, "give -g or -f, not both");
+    error = for_each_generated(f.targets, max_generated_targets,
+                               [&](const wire::IpAddress& address) { add_generated(targets, address, family, f.names); });
+  } else if (!f.file.empty()) {
+    if (!f.targets.empty()) return fail(cmd, sweep_exit_usage, "give targets either with -f or as arguments");
+    if (f.file == "-") {
+      error = for_each_listed(std::cin, "stdin", add_text);
+    } else {
+      std::ifstream in(f.file);
+      if (!in) return fail(cmd, sweep_exit_system, fmt::format("cannot open target file '{}'", f.file));
+      error = for_each_listed(in, f.file, add_text);
     }
-    t.address = resolved.address;
-    if (f.names) t.shown = reverse_name(*t.address);
+  } else {
+    for (const auto& text : f.targets) add_text(text);
   }
+  if (!error.empty()) return fail(cmd, sweep_exit_usage, error);
+  if (targets.size() == 0) return fail(cmd, sweep_exit_usage, "no targets: give hosts, -f FILE (- for stdin) or -g");
+
   if (f.json) {
-    for (const auto& t : targets) {
-      if (!t.address) out_line(sweep_target_json(t.name, std::nullopt, false, 0, 0, std::nullopt, t.error).dump());
+    for (const auto& u : targets.unresolved()) {
+      out_line(sweep_target_json(targets.text(u.index), std::nullopt, false, 0, 0, std::nullopt, u.error).dump());
     }
+  } else {
+    StderrBlock err;
+    for (const auto& u : targets.unresolved()) err.line(fmt::format("{}: {}", targets.text(u.index), u.error));
   }
   Sweep sweep(f, targets);
   return sweep.run();

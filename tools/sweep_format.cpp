@@ -128,10 +128,12 @@ std::string sweep_target_summary_line(std::string_view name, std::size_t width, 
   return line;
 }
 
-std::string sweep_vcount_line(std::string_view name, std::size_t width,
-                              const std::vector<std::optional<nanoseconds>>& rtts) {
+std::string sweep_vcount_line(std::string_view name, std::size_t width, std::span<const nanoseconds> rtts) {
   std::string line = fmt::format("{} :", padded(name, width));
-  for (const auto& rtt : rtts) line += " " + (rtt ? fping_time(*rtt) : std::string("-"));
+  for (const auto rtt : rtts) {
+    line += ' ';
+    line += rtt == no_rtt ? std::string("-") : fping_time(rtt);
+  }
   return line;
 }
 

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,9 +54,10 @@ struct RttTriple {
 };
 std::string sweep_target_summary_line(std::string_view name, std::size_t width, std::uint64_t sent,
                                       std::uint64_t received, std::optional<RttTriple> rtt);
-/// -C summary (stderr): "name : 0.043 0.046 -" (one entry per probe, "-" for none).
-std::string sweep_vcount_line(std::string_view name, std::size_t width,
-                              const std::vector<std::optional<std::chrono::nanoseconds>>& rtts);
+/// A probe without a reply in sweep_vcount_line's list.
+inline constexpr std::chrono::nanoseconds no_rtt = std::chrono::nanoseconds::min();
+/// -C summary (stderr): "name : 0.043 0.046 -" (one entry per probe, "-" for no_rtt).
+std::string sweep_vcount_line(std::string_view name, std::size_t width, std::span<const std::chrono::nanoseconds> rtts);
 
 /// fping's warning for an ICMP error (stderr):
 /// "ICMP Host Unreachable from 10.0.0.1 for ICMP Echo sent to 10.0.0.9".

@@ -1,8 +1,11 @@
 #include "targets.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -51,13 +54,27 @@ std::optional<wire::IpAddress> parse_address(std::string_view text, std::string_
   return *parsed;
 }
 
-// Lists [first, last] (inclusive); the caller has checked the count.
-TargetList list_span(wire::Family family, Uint128 first, Uint128 last) {
+// A block or range of addresses, checked and within the limit.
+struct Span {
+  wire::Family family;
+  Uint128 first, last;  // inclusive
+};
+
+void visit_span(const Span& span, const std::function<void(const wire::IpAddress&)>& visit) {
+  for (Uint128 v = span.first;; ++v) {
+    visit(from_integer(span.family, v));
+    if (v == span.last) break;
+  }
+}
+
+// The text form of generated addresses, for the functions that return strings.
+TargetList list_spans(const std::vector<Span>& spans) {
   TargetList out;
-  out.targets.reserve(static_cast<std::size_t>(last - first + 1));
-  for (Uint128 v = first;; ++v) {
-    out.targets.push_back(from_integer(family, v).to_string());
-    if (v == last) break;
+  std::size_t count = 0;
+  for (const auto& span : spans) count += static_cast<std::size_t>(span.last - span.first + 1);
+  out.targets.reserve(count);
+  for (const auto& span : spans) {
+    visit_span(span, [&](const wire::IpAddress& address) { out.targets.push_back(address.to_string()); });
   }
   return out;
 }
@@ -73,27 +90,29 @@ std::string too_many(std::string_view what, Uint128 count, std::size_t limit) {
 
 }  // namespace
 
-TargetList expand_cidr(std::string_view cidr, std::size_t limit) {
-  TargetList out;
+namespace {
+
+// -g ADDRESS/LENGTH: the span, or the error.
+std::optional<Span> cidr_span(std::string_view cidr, std::size_t limit, std::string& error) {
   const auto slash = cidr.find('/');
   if (slash == std::string_view::npos) {
-    out.error = fmt::format("'{}' is not a CIDR block (ADDRESS/LENGTH)", cidr);
-    return out;
+    error = fmt::format("'{}' is not a CIDR block (ADDRESS/LENGTH)", cidr);
+    return std::nullopt;
   }
-  const auto address = parse_address(cidr.substr(0, slash), "-g", out.error);
-  if (!address) return out;
+  const auto address = parse_address(cidr.substr(0, slash), "-g", error);
+  if (!address) return std::nullopt;
   const std::string_view length_text = cidr.substr(slash + 1);
   const unsigned bits = address->is_v4() ? 32 : 128;
   unsigned length = 0;
   if (length_text.empty() || length_text.size() > 3 ||
       length_text.find_first_not_of("0123456789") != std::string_view::npos) {
-    out.error = fmt::format("'{}': prefix length '{}' is not a number", cidr, length_text);
-    return out;
+    error = fmt::format("'{}': prefix length '{}' is not a number", cidr, length_text);
+    return std::nullopt;
   }
   for (char c : length_text) length = length * 10 + static_cast<unsigned>(c - '0');
   if (length > bits) {
-    out.error = fmt::format("'{}': prefix length {} is longer than {} bits", cidr, length, bits);
-    return out;
+    error = fmt::format("'{}': prefix length {} is longer than {} bits", cidr, length, bits);
+    return std::nullopt;
   }
   const unsigned host_bits = bits - length;
   const Uint128 host_mask = host_bits == 128 ? ~Uint128{0} : (Uint128{1} << host_bits) - 1;
@@ -106,90 +125,194 @@ TargetList expand_cidr(std::string_view cidr, std::size_t limit) {
   }
   const Uint128 count = last - first + 1;  // wraps to 0 only for ::/0
   if (count > limit || (count == 0 && host_bits == 128)) {
-    out.error = too_many(fmt::format("-g {}", cidr), count == 0 ? ~Uint128{0} : count, limit);
-    return out;
+    error = too_many(fmt::format("-g {}", cidr), count == 0 ? ~Uint128{0} : count, limit);
+    return std::nullopt;
   }
-  return list_span(address->family(), first, last);
+  return Span{address->family(), first, last};
 }
 
-TargetList expand_range(std::string_view first_text, std::string_view last_text, std::size_t limit) {
-  TargetList out;
-  const auto first = parse_address(first_text, "-g start", out.error);
-  if (!first) return out;
-  const auto last = parse_address(last_text, "-g end", out.error);
-  if (!last) return out;
+// -g START END: the span, or the error.
+std::optional<Span> range_span(std::string_view first_text, std::string_view last_text, std::size_t limit,
+                               std::string& error) {
+  const auto first = parse_address(first_text, "-g start", error);
+  if (!first) return std::nullopt;
+  const auto last = parse_address(last_text, "-g end", error);
+  if (!last) return std::nullopt;
   if (first->family() != last->family()) {
-    out.error = fmt::format("-g {} {}: start and end are of different address families", first_text, last_text);
-    return out;
+    error = fmt::format("-g {} {}: start and end are of different address families", first_text, last_text);
+    return std::nullopt;
   }
   const Uint128 a = to_integer(*first);
   const Uint128 b = to_integer(*last);
   if (b < a) {
-    out.error = fmt::format("-g {} {}: the end address is before the start address", first_text, last_text);
-    return out;
+    error = fmt::format("-g {} {}: the end address is before the start address", first_text, last_text);
+    return std::nullopt;
   }
   const Uint128 count = b - a + 1;
   if (count > limit || count == 0) {
-    out.error = too_many(fmt::format("-g {} {}", first_text, last_text), count == 0 ? ~Uint128{0} : count, limit);
-    return out;
+    error = too_many(fmt::format("-g {} {}", first_text, last_text), count == 0 ? ~Uint128{0} : count, limit);
+    return std::nullopt;
   }
-  return list_span(first->family(), a, b);
+  return Span{first->family(), a, b};
+}
+
+// Every span of -g's arguments, checked together against the limit.
+std::vector<Span> generated_spans(const std::vector<std::string>& arguments, std::size_t limit, std::string& error) {
+  std::vector<Span> spans;
+  if (arguments.empty()) {
+    error = "-g needs a CIDR block (ADDRESS/LENGTH) or a START and END address";
+    return spans;
+  }
+  const bool any_cidr = arguments[0].find('/') != std::string::npos;
+  if (arguments.size() == 2 && !any_cidr && arguments[1].find('/') == std::string::npos) {
+    if (auto span = range_span(arguments[0], arguments[1], limit, error)) spans.push_back(*span);
+    return spans;
+  }
+  std::size_t count = 0;
+  for (const auto& argument : arguments) {
+    if (argument.find('/') == std::string::npos) {
+      error = fmt::format("-g takes one CIDR block, several CIDR blocks, or START END; '{}' is none of them",
+                          argument);
+      return {};
+    }
+    if (count >= limit) {
+      error = fmt::format("-g: more than {} targets in all", limit);
+      return {};
+    }
+    auto span = cidr_span(argument, limit - count, error);
+    if (!span) return {};
+    count += static_cast<std::size_t>(span->last - span->first + 1);
+    spans.push_back(*span);
+  }
+  return spans;
+}
+
+}  // namespace
+
+TargetList expand_cidr(std::string_view cidr, std::size_t limit) {
+  TargetList out;
+  if (auto span = cidr_span(cidr, limit, out.error)) return list_spans({*span});
+  return out;
+}
+
+TargetList expand_range(std::string_view first_text, std::string_view last_text, std::size_t limit) {
+  TargetList out;
+  if (auto span = range_span(first_text, last_text, limit, out.error)) return list_spans({*span});
+  return out;
 }
 
 TargetList generate_targets(const std::vector<std::string>& arguments, std::size_t limit) {
   TargetList out;
-  if (arguments.empty()) {
-    out.error = "-g needs a CIDR block (ADDRESS/LENGTH) or a START and END address";
-    return out;
-  }
-  const bool any_cidr = arguments[0].find('/') != std::string::npos;
-  if (arguments.size() == 2 && !any_cidr && arguments[1].find('/') == std::string::npos) {
-    return expand_range(arguments[0], arguments[1], limit);
-  }
-  for (const auto& argument : arguments) {
-    if (argument.find('/') == std::string::npos) {
-      out.error = fmt::format("-g takes one CIDR block, several CIDR blocks, or START END; '{}' is none of them",
-                              argument);
-      out.targets.clear();
-      return out;
-    }
-    if (out.targets.size() >= limit) {
-      out.error = fmt::format("-g: more than {} targets in all", limit);
-      out.targets.clear();
-      return out;
-    }
-    auto part = expand_cidr(argument, limit - out.targets.size());
-    if (!part.ok()) {
-      out.targets.clear();
-      out.error = std::move(part.error);
-      return out;
-    }
-    out.targets.insert(out.targets.end(), std::make_move_iterator(part.targets.begin()),
-                       std::make_move_iterator(part.targets.end()));
-  }
-  return out;
+  auto spans = generated_spans(arguments, limit, out.error);
+  if (!out.ok()) return out;
+  return list_spans(spans);
 }
 
-TargetList read_targets(std::istream& in, std::string_view source) {
-  TargetList out;
+std::string for_each_generated(const std::vector<std::string>& arguments, std::size_t limit,
+                               const std::function<void(const wire::IpAddress&)>& visit) {
+  std::string error;
+  const auto spans = generated_spans(arguments, limit, error);
+  if (!error.empty()) return error;
+  for (const auto& span : spans) visit_span(span, visit);
+  return error;
+}
+
+std::string for_each_listed(std::istream& in, std::string_view source,
+                            const std::function<void(std::string_view)>& visit) {
   std::string line;
   while (std::getline(in, line)) {
     const auto begin = line.find_first_not_of(" \t\r");
     if (begin == std::string::npos || line[begin] == '#') continue;
     auto end = line.find_first_of(" \t\r#", begin);
     if (end == std::string::npos) end = line.size();
-    out.targets.push_back(line.substr(begin, end - begin));
+    visit(std::string_view(line).substr(begin, end - begin));
   }
-  if (in.bad()) {
-    out.error = fmt::format("cannot read targets from {}", source);
-    out.targets.clear();
-  }
+  if (in.bad()) return fmt::format("cannot read targets from {}", source);
+  return {};
+}
+
+TargetList read_targets(std::istream& in, std::string_view source) {
+  TargetList out;
+  out.error = for_each_listed(in, source, [&](std::string_view word) { out.targets.emplace_back(word); });
+  if (!out.ok()) out.targets.clear();
   return out;
 }
 
 bool is_numeric_address(std::string_view text) {
   const auto percent = text.find('%');
   return static_cast<bool>(wire::IpAddress::parse(text.substr(0, percent)));
+}
+
+void TargetTable::add(const wire::IpAddress& address, std::string_view text) {
+  Record record;
+  const std::string canonical = address.to_string();
+  if (!text.empty() && text != canonical) record.text = keep_text(text);
+  width_ = std::max(width_, text.empty() ? canonical.size() : text.size());
+  if (address.is_v4()) {
+    const auto bytes = address.v4();
+    std::memcpy(&record.address, bytes.data(), sizeof record.address);
+    record.kind = Kind::v4;
+  } else {
+    if (v6_.size() >= no_text) throw std::length_error("too many IPv6 targets");
+    record.address = static_cast<std::uint32_t>(v6_.size());
+    v6_.push_back(address);
+    record.kind = Kind::v6;
+  }
+  append(record);
+}
+
+void TargetTable::add_unresolved(std::string_view name, std::string error) {
+  Record record;
+  record.text = keep_text(name);
+  width_ = std::max(width_, name.size());
+  unresolved_.push_back({records_.size(), std::move(error)});
+  append(record);
+}
+
+void TargetTable::append(const Record& record) {
+  if (records_.size() >= no_text) throw std::length_error("more than 2^32 - 1 targets");
+  records_.push_back(record);
+}
+
+std::uint32_t TargetTable::keep_text(std::string_view text) {
+  // Offsets are 32-bit: 4 GiB of names is far beyond any target list.
+  const std::size_t offset = arena_.size();
+  if (offset + sizeof(std::uint32_t) + text.size() >= no_text) throw std::length_error("target names exceed 4 GiB");
+  const auto length = static_cast<std::uint32_t>(text.size());
+  arena_.append(reinterpret_cast<const char*>(&length), sizeof length);
+  arena_.append(text);
+  return static_cast<std::uint32_t>(offset);
+}
+
+wire::IpAddress TargetTable::address(std::size_t i) const noexcept {
+  const Record& record = records_[i];
+  if (record.kind == Kind::v6) return v6_[record.address];
+  wire::Ipv4Address bytes{};
+  std::memcpy(bytes.data(), &record.address, bytes.size());
+  return wire::IpAddress(bytes);
+}
+
+std::string_view TargetTable::text(std::size_t i) const noexcept {
+  const Record& record = records_[i];
+  if (record.text == no_text) return {};
+  std::uint32_t length = 0;
+  std::memcpy(&length, arena_.data() + record.text, sizeof length);
+  return std::string_view(arena_).substr(record.text + sizeof length, length);
+}
+
+std::string TargetTable::shown(std::size_t i) const {
+  const auto kept = text(i);
+  if (!kept.empty() || !has_address(i)) return std::string(kept);
+  return address(i).to_string();
+}
+
+void TargetTable::clear() noexcept {
+  records_.clear();
+  v6_.clear();
+  arena_.clear();
+  arena_.shrink_to_fit();
+  unresolved_.clear();
+  width_ = 0;
 }
 
 }  // namespace icmpkit::tools

@@ -3,7 +3,9 @@
 // blackhole routes), with our numbers fed in.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <vector>
 
 #include "sweep_format.hpp"
 
@@ -54,8 +56,12 @@ TEST(SweepFormat, PerTargetSummaries) {
   EXPECT_EQ(sweep_target_summary_line("10.99.1.2", 10, 2, 2, RttTriple{39us, 39us, 40us}),
             "10.99.1.2  : xmt/rcv/%loss = 2/2/0%, min/avg/max = 0.039/0.039/0.040");
   EXPECT_EQ(sweep_target_summary_line("10.99.60.1", 10, 2, 0, {}), "10.99.60.1 : xmt/rcv/%loss = 2/0/100%");
-  EXPECT_EQ(sweep_vcount_line("10.99.1.2", 10, {37us, 46us}), "10.99.1.2  : 0.037 0.046");
-  EXPECT_EQ(sweep_vcount_line("10.99.60.1", 10, {std::nullopt, std::nullopt}), "10.99.60.1 : - -");
+  const std::vector<std::chrono::nanoseconds> answered{37us, 46us};
+  EXPECT_EQ(sweep_vcount_line("10.99.1.2", 10, answered), "10.99.1.2  : 0.037 0.046");
+  const std::vector<std::chrono::nanoseconds> unanswered{no_rtt, no_rtt};
+  EXPECT_EQ(sweep_vcount_line("10.99.60.1", 10, unanswered), "10.99.60.1 : - -");
+  const std::vector<std::chrono::nanoseconds> mixed{no_rtt, 1500us};
+  EXPECT_EQ(sweep_vcount_line("h", 2, mixed), "h  : - 1.50");
 }
 
 TEST(SweepFormat, IcmpErrorWarningMatchesFping) {

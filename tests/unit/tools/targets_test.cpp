@@ -3,9 +3,13 @@
 // /31 and /32 keep every address), -f files, mixed IPv4/IPv6.
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "icmpkit/wire/address.hpp"
 
 #include "targets.hpp"
 
@@ -13,6 +17,12 @@ namespace icmpkit::tools {
 namespace {
 
 using Strings = std::vector<std::string>;
+
+wire::IpAddress addr(std::string_view text) {
+  auto parsed = wire::IpAddress::parse(text);
+  EXPECT_TRUE(parsed) << text;
+  return parsed ? *parsed : wire::IpAddress{};
+}
 
 TEST(TargetsCidr, Ipv4LeavesOutNetworkAndBroadcastLikeFping) {
   auto list = expand_cidr("127.0.0.0/30");
@@ -134,6 +144,128 @@ TEST(TargetsNumeric, TellsAddressesFromNames) {
   EXPECT_TRUE(is_numeric_address("fe80::1%lo"));
   EXPECT_FALSE(is_numeric_address("localhost"));
   EXPECT_FALSE(is_numeric_address("300.1.1.1"));
+}
+
+TEST(TargetsGenerateVisit, VisitsTheSameAddressesAsTheTextList) {
+  const std::vector<std::string> arguments{"10.1.2.77/28", "fd00::1:fffe/127"};
+  const auto text = generate_targets(arguments);
+  ASSERT_TRUE(text.ok()) << text.error;
+  Strings visited;
+  const auto error = for_each_generated(arguments, max_generated_targets,
+                                        [&](const wire::IpAddress& a) { visited.push_back(a.to_string()); });
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(visited, text.targets);
+}
+
+TEST(TargetsGenerateVisit, VisitsNothingWhenALaterBlockIsWrong) {
+  std::size_t visited = 0;
+  auto error = for_each_generated({"127.0.0.0/30", "127.0.0.0/33"}, max_generated_targets,
+                                  [&](const wire::IpAddress&) { ++visited; });
+  EXPECT_NE(error.find("longer than 32 bits"), std::string::npos) << error;
+  error = for_each_generated({"127.0.0.0/30", "127.0.1.0/30"}, 3, [&](const wire::IpAddress&) { ++visited; });
+  EXPECT_NE(error.find("at most 1"), std::string::npos) << error;
+  EXPECT_EQ(visited, 0U);
+}
+
+TEST(TargetsFileVisit, HandsOverTheWordsInOrder) {
+  std::istringstream in("# hosts\n127.0.0.1\n\n  ::1   # loopback v6\nlocalhost extra words\nhost#x\r\n");
+  Strings words;
+  EXPECT_EQ(for_each_listed(in, "test", [&](std::string_view w) { words.emplace_back(w); }), "");
+  EXPECT_EQ(words, (Strings{"127.0.0.1", "::1", "localhost", "host"}));
+}
+
+TEST(TargetTable, SlashSixteenKeepsEveryAddressAndNoText) {
+  TargetTable table;
+  const auto error = for_each_generated({"10.7.0.0/16"}, max_generated_targets,
+                                        [&](const wire::IpAddress& a) { table.add(a); });
+  ASSERT_EQ(error, "");
+  ASSERT_EQ(table.size(), 65534U);  // fping leaves out .0.0 and .255.255
+  EXPECT_EQ(table.resolved(), 65534U);
+  EXPECT_EQ(table.text_bytes(), 0U);
+  EXPECT_EQ(table.address(0), addr("10.7.0.1"));
+  EXPECT_EQ(table.address(254), addr("10.7.0.255"));
+  EXPECT_EQ(table.address(255), addr("10.7.1.0"));
+  EXPECT_EQ(table.address(65533), addr("10.7.255.254"));
+  EXPECT_EQ(table.shown(4095), "10.7.16.0");  // the last of the first storage chunk
+  EXPECT_EQ(table.shown(4096), "10.7.16.1");
+  EXPECT_EQ(table.text(4096), "");
+  EXPECT_EQ(table.width(), std::string_view("10.7.255.254").size());
+  EXPECT_TRUE(table.unresolved().empty());
+}
+
+TEST(TargetTable, RangeOfAFullSlashSixteenKeepsNoTextForItsAddresses) {
+  TargetTable table;
+  const auto error = for_each_generated({"10.7.0.0", "10.7.255.255"}, max_generated_targets,
+                                        [&](const wire::IpAddress& a) { table.add(a, a.to_string()); });
+  ASSERT_EQ(error, "");
+  ASSERT_EQ(table.size(), 65536U);
+  // Text equal to the address's own is not kept.
+  EXPECT_EQ(table.text_bytes(), 0U);
+  for (std::size_t i = 0; i < table.size(); i += 257) {
+    const auto bytes = table.address(i).v4();
+    EXPECT_EQ(bytes[2], std::byte(i >> 8)) << i;
+    EXPECT_EQ(bytes[3], std::byte(i & 0xff)) << i;
+  }
+}
+
+TEST(TargetTable, KeepsNamesAndLiteralsWrittenOtherwise) {
+  TargetTable table;
+  table.add(addr("127.0.0.1"), "localhost");
+  table.add(addr("::1"), "::1");
+  table.add(addr("::1"), "::0001");
+  table.add(addr("fd00::1"));
+  table.add(addr("fe80::1%3"), "fe80::1%lo");
+  ASSERT_EQ(table.size(), 5U);
+  EXPECT_EQ(table.shown(0), "localhost");
+  EXPECT_EQ(table.address(0), addr("127.0.0.1"));
+  EXPECT_EQ(table.text(1), "");
+  EXPECT_EQ(table.shown(1), "::1");
+  EXPECT_EQ(table.shown(2), "::0001");
+  EXPECT_EQ(table.shown(3), "fd00::1");
+  EXPECT_EQ(table.address(3), addr("fd00::1"));
+  EXPECT_EQ(table.shown(4), "fe80::1%lo");
+  EXPECT_EQ(table.address(4).scope_id(), 3U);
+  EXPECT_EQ(table.width(), std::string_view("fe80::1%lo").size());
+  // Each kept text costs its bytes and a 4-byte length.
+  EXPECT_EQ(table.text_bytes(), (4 + 9) + (4 + 6) + (4 + 10));
+}
+
+TEST(TargetTable, UnresolvedTargetsKeepTheirNameAndError) {
+  TargetTable table;
+  table.add(addr("127.0.0.1"));
+  table.add_unresolved("no-such-host.invalid", "cannot resolve host");
+  table.add(addr("127.0.0.2"));
+  table.add_unresolved("", "empty host name");
+  ASSERT_EQ(table.size(), 4U);
+  EXPECT_EQ(table.resolved(), 2U);
+  EXPECT_TRUE(table.has_address(0));
+  EXPECT_FALSE(table.has_address(1));
+  EXPECT_FALSE(table.has_address(3));
+  EXPECT_EQ(table.shown(1), "no-such-host.invalid");
+  EXPECT_EQ(table.shown(3), "");
+  ASSERT_EQ(table.unresolved().size(), 2U);
+  EXPECT_EQ(table.unresolved()[0].index, 1U);
+  EXPECT_EQ(table.unresolved()[0].error, "cannot resolve host");
+  EXPECT_EQ(table.unresolved()[1].index, 3U);
+  EXPECT_EQ(table.width(), std::string_view("no-such-host.invalid").size());
+  table.clear();
+  EXPECT_EQ(table.size(), 0U);
+  EXPECT_EQ(table.text_bytes(), 0U);
+  EXPECT_TRUE(table.unresolved().empty());
+}
+
+TEST(TargetTable, MixesFamiliesAcrossManyChunks) {
+  TargetTable table;
+  const auto error = for_each_generated({"127.0.0.0/20", "fd00::/116"}, max_generated_targets,
+                                        [&](const wire::IpAddress& a) { table.add(a); });
+  ASSERT_EQ(error, "");
+  ASSERT_EQ(table.size(), 4094U + 4096U);
+  EXPECT_EQ(table.shown(4093), "127.0.15.254");
+  EXPECT_EQ(table.shown(4094), "fd00::");
+  EXPECT_EQ(table.shown(4094 + 1025), "fd00::401");
+  EXPECT_EQ(table.shown(table.size() - 1), "fd00::fff");
+  EXPECT_TRUE(table.address(table.size() - 1).is_v6());
+  EXPECT_EQ(table.text_bytes(), 0U);
 }
 
 }  // namespace
