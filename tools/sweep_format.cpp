@@ -73,22 +73,15 @@ Json rtt_json(const RttTriple& r) {
 }  // namespace
 
 std::string fping_time(nanoseconds ns) {
+  // fping's printf formats, through fmt: the same digits (checked against
+  // snprintf on 3 million values), without printf's cost on every summary line.
   const double t = static_cast<double>(ns.count()) / 1e6;
-  char text[32];
-  if (t < 0.0) {
-    std::snprintf(text, sizeof text, "%.2g", t);
-  } else if (t < 1.0) {
-    std::snprintf(text, sizeof text, "%.3f", t);
-  } else if (t < 10.0) {
-    std::snprintf(text, sizeof text, "%.2f", t);
-  } else if (t < 100.0) {
-    std::snprintf(text, sizeof text, "%.1f", t);
-  } else if (t < 1000000.0) {
-    std::snprintf(text, sizeof text, "%.0f", t);
-  } else {
-    std::snprintf(text, sizeof text, "%.3e", t);
-  }
-  return text;
+  if (t < 0.0) return fmt::format("{:.2g}", t);
+  if (t < 1.0) return fmt::format("{:.3f}", t);
+  if (t < 10.0) return fmt::format("{:.2f}", t);
+  if (t < 100.0) return fmt::format("{:.1f}", t);
+  if (t < 1000000.0) return fmt::format("{:.0f}", t);
+  return fmt::format("{:.3e}", t);
 }
 
 std::string sweep_alive_line(std::string_view name, bool names_only, std::optional<nanoseconds> rtt) {

@@ -6,6 +6,7 @@
 #include <array>
 #include <cassert>
 #include <cstring>
+#include <limits>
 #include <functional>
 #include <utility>
 #include <vector>
@@ -49,6 +50,7 @@ struct ProbeRecord {
   ProbeState state = ProbeState::free;
   std::uint8_t duplicates = 0;
   std::uint8_t timer_mark = 0;         // scratch for compact_timers (in the padding)
+  std::uint32_t send_call_ns = 0;      // how long the send call ran before sent_realtime_ns
 };
 
 std::uint64_t address_hash(const wire::IpAddress& address) noexcept {
@@ -631,7 +633,9 @@ struct PingEngine::Impl {
     const auto mono = std::chrono::duration_cast<Duration>(now - p.sent_at);
     from_kernel = false;
     if (realtime && p.sent_realtime_ns != 0) {
-      const Duration rt(realtime->count() - p.sent_realtime_ns);
+      Duration rt(realtime->count() - p.sent_realtime_ns);
+      // Timestamped before the send call returned: measure from its start.
+      if (rt < Duration::zero()) rt += std::chrono::nanoseconds(p.send_call_ns);
       const auto diff = rt > mono ? rt - mono : mono - rt;
       if (rt >= Duration::zero() && diff <= max_clock_disagreement) {
         from_kernel = true;
@@ -904,7 +908,8 @@ std::optional<Transmit> PingEngine::poll_transmit(TimePoint now, MutableBytes ou
   return std::nullopt;
 }
 
-void PingEngine::on_sent(ProbeHandle handle, TimePoint now, std::optional<std::chrono::nanoseconds> realtime) {
+void PingEngine::on_sent(ProbeHandle handle, TimePoint now, std::optional<std::chrono::nanoseconds> realtime,
+                         std::chrono::nanoseconds send_call) {
   auto& m = *impl_;
   if (handle.slot >= m.probes.size()) return;
   auto& p = m.probes[handle.slot];
@@ -912,6 +917,8 @@ void PingEngine::on_sent(ProbeHandle handle, TimePoint now, std::optional<std::c
   auto& s = m.sessions[p.session];
   p.state = ProbeState::in_flight;
   p.sent_realtime_ns = realtime ? realtime->count() : 0;
+  p.send_call_ns = static_cast<std::uint32_t>(
+      std::clamp<std::int64_t>(send_call.count(), 0, std::numeric_limits<std::uint32_t>::max()));
   // The timeout runs from the real send time.
   if (now > p.sent_at) {
     p.deadline += now - p.sent_at;

@@ -73,8 +73,10 @@ bool ProbeOutbox::flush(sys::SocketRef socket, engine::PingEngine& engine, const
       continue;
     }
     for (std::size_t i = 0; i < *sent; ++i) {
-      engine.on_sent(queued_[head_ + i].handle, interpolate(steady_before, steady_after, i, *sent),
-                     interpolate(real_before, real_after, i, *sent));
+      const auto real_end = interpolate(real_before, real_after, i, *sent);
+      const auto real_start = i == 0 ? real_before : interpolate(real_before, real_after, i - 1, *sent);
+      engine.on_sent(queued_[head_ + i].handle, interpolate(steady_before, steady_after, i, *sent), real_end,
+                     real_end - real_start);
     }
     head_ += *sent;
   }

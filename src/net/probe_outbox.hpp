@@ -6,10 +6,12 @@
 // 64 against 0.44 s one by one).
 //
 // Send times. The kernel handles the messages of a batch one after another,
-// each in about the same time, so the send time of message i of n is taken
-// as before + (after - before) * (i + 1) / n, where before/after are read
-// right before and right after the call: for a batch of one this is "the
-// time right after the send returned", as for a plain sendto.
+// each in about the same time, so message i of n is taken to have been sent
+// from before + (after - before) * i / n to before + (after - before) *
+// (i + 1) / n, where before/after are read right before and right after the
+// call: for a batch of one, from the call to its return, as for a plain
+// sendto. The end is the send time; the start is used when the reply was
+// timestamped earlier than that (loopback answers inside the call).
 #pragma once
 #include <chrono>
 #include <cstddef>

@@ -188,8 +188,13 @@ class PingEngine {
   /// whose probe does not fit `out` gets a SendError(buffer_too_small) outcome.
   std::optional<Transmit> poll_transmit(TimePoint now, MutableBytes out);
   /// The probe left: its timeout runs from `now`. `realtime` is the realtime
-  /// send time (see "Clocks"). Unknown handles are ignored.
-  void on_sent(ProbeHandle handle, TimePoint now, std::optional<std::chrono::nanoseconds> realtime = std::nullopt);
+  /// send time (see "Clocks"), read right after the send call returned;
+  /// `send_call` is how long before that the call began (0: unknown). When
+  /// a reply was timestamped before the call returned (loopback answers
+  /// inside the call), its RTT runs from the call's start instead. Unknown
+  /// handles are ignored.
+  void on_sent(ProbeHandle handle, TimePoint now, std::optional<std::chrono::nanoseconds> realtime = std::nullopt,
+               std::chrono::nanoseconds send_call = std::chrono::nanoseconds::zero());
   /// The probe could not be sent: it ends with SendError{error}.
   void on_send_failed(ProbeHandle handle, TimePoint now, std::error_code error);
 

@@ -661,6 +661,35 @@ TEST(PingEngine, KernelTimestampsGiveRttUnlessClockStepped) {
   EXPECT_FALSE(std::get<Reply>(outcomes[1].outcome).kernel_timestamp);
 }
 
+// Loopback answers inside the send call: the reply's kernel timestamp is
+// earlier than the time read after the call returned. The RTT then runs from
+// the call's start; without a known call length it falls back to monotonic.
+TEST(PingEngine, ReplyTimestampedInsideTheSendCallIsMeasuredFromTheCallStart) {
+  Sim sim(dgram_config());
+  PingOptions o;
+  o.count = 2;
+  o.interval = 0ns;
+  ASSERT_TRUE(sim.engine.add_target(addr("127.0.0.1"), o, sim.now));
+  const std::chrono::nanoseconds returned(1'700'000'000'000'040'000);
+  std::vector<std::chrono::nanoseconds> calls = {30us, 0ns};
+  std::size_t n = 0;
+  while (auto t = sim.engine.poll_transmit(sim.now, sim.buffer)) {
+    sim.sent.push_back({*t, std::vector<std::byte>(sim.buffer.begin(), sim.buffer.begin() + static_cast<long>(t->length))});
+    sim.engine.on_sent(t->handle, sim.now, returned, calls[n++]);
+  }
+  ASSERT_EQ(n, 2u);
+  sim.now += 50us;
+  // Timestamped 10 us before the call returned, 20 us after it began.
+  sim.deliver(Sim::reply_to(sim.sent[0].bytes, 1), addr("127.0.0.1"), returned - 10us);
+  sim.deliver(Sim::reply_to(sim.sent[1].bytes, 1), addr("127.0.0.1"), returned - 10us);
+  auto outcomes = sim.of_kind(EventKind::outcome);
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(std::get<Reply>(outcomes[0].outcome).rtt, 20us);
+  EXPECT_TRUE(std::get<Reply>(outcomes[0].outcome).kernel_timestamp);
+  EXPECT_EQ(std::get<Reply>(outcomes[1].outcome).rtt, 50us) << "no call length: monotonic";
+  EXPECT_FALSE(std::get<Reply>(outcomes[1].outcome).kernel_timestamp);
+}
+
 TEST(PingEngine, StopOnReplyFinishesEarly) {
   Sim sim(dgram_config());
   PingOptions o;
