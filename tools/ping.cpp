@@ -85,6 +85,11 @@ void on_event(Run& run, std::uint32_t seq_base, const engine::ProbeEvent& event)
   }
   const std::uint32_t seq = seq_base + event.probe_index + 1;
   const PingFlags& f = *run.flags;
+  // Outcomes are not kept in the results (an endless ping must not grow):
+  // the RTT statistics come from the events.
+  if (const auto* reply = std::get_if<engine::Reply>(&event.outcome); reply && event.kind == engine::EventKind::outcome) {
+    run.rtt.add(reply->rtt);
+  }
   if (const auto* reply = std::get_if<engine::Reply>(&event.outcome);
       reply && event.kind != engine::EventKind::done) {
     const bool duplicate = event.kind == engine::EventKind::duplicate;
@@ -139,21 +144,6 @@ void on_event(Run& run, std::uint32_t seq_base, const engine::ProbeEvent& event)
   }
 }
 
-void add_stats(engine::PingStatistics& into, const engine::PingStatistics& s) {
-  into.sent += s.sent;
-  into.received += s.received;
-  into.duplicates += s.duplicates;
-  into.late += s.late;
-  into.errors += s.errors;
-  into.timeouts += s.timeouts;
-  into.send_failures += s.send_failures;
-}
-
-void feed_rtts(Run& run, const net::PingResult& result) {
-  for (const auto& probe : result.probes) {
-    if (const auto* reply = std::get_if<engine::Reply>(&probe.outcome)) run.rtt.add(reply->rtt);
-  }
-}
 
 int run_ping(const PingFlags& f) {
   constexpr std::string_view cmd = "ping";
@@ -206,6 +196,7 @@ int run_ping(const PingFlags& f) {
   // Flood (iputils): the next probe leaves as soon as a reply arrives, or
   // after the interval (10 ms unless -i), whichever comes first.
   options.send_on_reply = flood;
+  options.keep_outcomes = false;  // lines and statistics come from the probe events
   options.interval = f.interval ? seconds_to_ns(*f.interval) : (flood ? std::chrono::milliseconds(10) : std::chrono::seconds(1));
   options.timeout = f.timeout ? seconds_to_ns(*f.timeout) : std::chrono::seconds(10);
   if (f.deadline) options.deadline = seconds_to_ns(*f.deadline);
@@ -258,8 +249,7 @@ int run_ping(const PingFlags& f) {
 
   auto finish = [&](std::error_code ec, const net::PingResult& result) {
     if (ec && !failure && ec != std::error_code(asio::error::operation_aborted)) failure = ec;
-    add_stats(run.totals, result.statistics);
-    feed_rtts(run, result);
+    run.totals.add_counts(result.statistics);
     if (--run.pending == 0) io.stop();
   };
   asio::steady_timer main_start(io);

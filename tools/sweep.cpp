@@ -395,6 +395,7 @@ int Sweep::run() {
   options_.retries = counting ? 0 : f_.retries.value_or(3);
   options_.backoff = f_.backoff.value_or(1.5);
   options_.stop_on_reply = !counting;
+  options_.keep_outcomes = false;  // everything shown comes from the probe events
 
   net::PingerOptions pinger_options;
   pinger_options.mode = parse_socket_mode(f_.mode);

@@ -35,6 +35,8 @@ bool is_cancelled(const engine::Outcome& outcome) { return std::holds_alternativ
 // Sends between two drains of the receive queue (one sendmmsg batch): a
 // burst never outruns the reader by more than this many replies.
 constexpr std::size_t sends_per_drain = sys::max_batch;
+// The error queue is read at least this often while the socket is drained.
+constexpr auto error_queue_period = std::chrono::milliseconds(1);
 // Batched reads per drain at most (x sys::max_batch datagrams), so a socket
 // that never runs dry cannot starve timers and sends.
 constexpr std::size_t max_drain_rounds = 256;
@@ -65,6 +67,7 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     // The in-use check's consumer instead of a completion.
     std::function<void(std::error_code, PingResult&&)> finish;
     std::uint64_t sweep = 0;  // the sweep this request belongs to (0: none)
+    bool keep_outcomes = true;
   };
   struct Sweep {
     std::vector<wire::IpAddress> addresses;
@@ -100,6 +103,8 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     std::size_t receive_buffer = 0;
     std::size_t in_flight_cap = 0;
     std::uint64_t drops = 0;  // highest SO_RXQ_OVFL count seen
+    bool error_queue_pending = true;  // the error queue may hold records
+    engine::TimePoint error_queue_read_at{};
     bool pump_posted = false;
   };
 
@@ -167,6 +172,7 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
       if (auto size = sys::set_receive_buffer(l.socket.ref(), options.receive_buffer)) l.receive_buffer = *size;
     }
     l.drops = 0;
+    l.error_queue_pending = true;
     l.engine.emplace(config);
     update_receive_side(l, 56);
     return {};
@@ -210,6 +216,7 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     if (ec) return 0;
     request.family = address.family();
     request.result.address = address;
+    request.keep_outcomes = opts.keep_outcomes;
     const auto id = requests.insert(std::move(request));
     auto target = l.engine->add_target(address, opts, engine::Clock::now(), id);
     if (!target) {
@@ -267,18 +274,8 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     if (it == sweeps.end()) return;
     auto& sweep = it->second;
     --sweep.running;
-    auto& total = sweep.summary.statistics;
-    const auto& st = result.statistics;
-    total.sent += st.sent;
-    total.received += st.received;
-    total.duplicates += st.duplicates;
-    total.late += st.late;
-    total.errors += st.errors;
-    total.timeouts += st.timeouts;
-    total.send_failures += st.send_failures;
-    for (const auto& probe : result.probes) {
-      if (const auto* reply = std::get_if<engine::Reply>(&probe.outcome)) sweep.rtt.add(reply->rtt);
-    }
+    sweep.summary.statistics.add_counts(result.statistics);
+    add_reply_rtts(result, sweep.rtt);
     ++sweep.summary.targets;
     if (result.any_reply()) ++sweep.summary.alive;
     if (ec) {  // the Pinger is going away, or the socket failed
@@ -339,7 +336,9 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     if (event.kind != engine::EventKind::done && request.on_probe) request.on_probe(event);
     switch (event.kind) {
       case engine::EventKind::outcome:
-        request.result.probes.push_back({event.probe_index, event.attempt, event.seq, event.outcome});
+        if (request.keep_outcomes) {
+          request.result.probes.push_back({event.probe_index, event.attempt, event.seq, event.outcome});
+        }
         break;
       case engine::EventKind::duplicate:
         // Reflect it in the probe's Reply while the request runs.
@@ -496,30 +495,46 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
-  // Reads everything queued (error queue first, then recvmmsg batches) into
-  // the engine without blocking. False when the lane failed (socket error).
+  // Reads everything queued into the engine without blocking: recvmmsg
+  // batches, and the error queue when an ICMP error may be in it. The kernel
+  // flags a queued error once (the next read or send fails with it, or a
+  // read of an empty queue), so the error queue is read after such a
+  // failure, and otherwise at most every error_queue_period (a drain that
+  // stops on a short batch never sees the flag): a flood, which drains once
+  // per probe, saves one system call per probe. False when the lane failed.
   bool drain_socket(Lane& l) {
     if (!l.socket.is_open() || !l.engine) return l.engine.has_value();
     const auto ref = l.socket.ref();
     std::array<std::byte, sys::recommended_control_size> control{};
+    if (l.outbox.take_error_hint()) l.error_queue_pending = true;
+    if (engine::Clock::now() - l.error_queue_read_at >= error_queue_period) l.error_queue_pending = true;
     for (std::size_t round = 0; round < max_drain_rounds; ++round) {
-      std::size_t errors = 0;
-      for (; errors < sys::max_batch; ++errors) {
-        auto record = sys::receive_error(ref, l.rx, control);
-        if (record) {
-          deliver_error(l, *record);
-        } else if (record.error() != errc::bad_length) {
-          break;  // no_message; a real failure shows again on the normal read
+      if (l.error_queue_pending) {
+        l.error_queue_read_at = engine::Clock::now();
+        std::size_t errors = 0;
+        for (; errors < sys::max_batch; ++errors) {
+          auto record = sys::receive_error(ref, l.rx, control);
+          if (record) {
+            deliver_error(l, *record);
+          } else if (record.error() != errc::bad_length) {
+            break;  // no_message; a real failure shows again on the normal read
+          }
         }
+        if (errors < sys::max_batch) l.error_queue_pending = false;  // read dry
       }
-      auto count = sys::receive_batch(ref, l.slots);
+      bool pending_error = false;
+      auto count = sys::receive_batch(ref, l.slots, &pending_error);
+      if (pending_error) l.error_queue_pending = true;
       if (!count) {
         const auto ec = count.error();
         if (is_would_block(ec)) {
-          if (errors == 0) return true;
+          if (!l.error_queue_pending) return true;
           continue;
         }
-        if (ec.category() == std::system_category() && sys::is_reported_icmp_error(ec.value())) continue;
+        if (ec.category() == std::system_category() && sys::is_reported_icmp_error(ec.value())) {
+          l.error_queue_pending = true;
+          continue;
+        }
         fail_lane(l, ec);
         return false;
       }
@@ -535,7 +550,7 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
         d.realtime = datagram->kernel_timestamp;
         l.engine->on_datagram(now, d);
       }
-      if (*count < l.slots.size() && errors == 0) return true;
+      if (*count < l.slots.size() && !l.error_queue_pending) return true;
     }
     return true;
   }

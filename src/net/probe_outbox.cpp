@@ -63,7 +63,13 @@ bool ProbeOutbox::flush(sys::SocketRef socket, engine::PingEngine& engine, const
     }
     const auto steady_before = engine::Clock::now();
     const auto real_before = realtime_now();
-    const auto sent = sys::send_batch(socket, std::span(datagrams.data(), run));
+    sys::SendOutcome outcome;
+    const auto sent = sys::send_batch(socket, std::span(datagrams.data(), run), &outcome);
+    if (outcome.pending_error_reported || (sent && *sent < run) ||
+        (!sent && sent.error().category() == std::system_category() &&
+         sys::is_reported_icmp_error(sent.error().value()))) {
+      error_hint_ = true;
+    }
     const auto steady_after = engine::Clock::now();
     const auto real_after = realtime_now();
     if (!sent) {

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <functional>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "icmpkit/engine/ping.hpp"
@@ -47,6 +48,11 @@ class ProbeOutbox {
   /// the socket's send buffer is full: the rest stays queued for a later call.
   bool flush(sys::SocketRef socket, engine::PingEngine& engine, const ApplyOptions& apply_options);
 
+  /// True once (then false) when a send met a pending ICMP error or stopped
+  /// part-way, which may have consumed the socket's error flag: the error
+  /// queue may hold records nothing else will point at.
+  bool take_error_hint() noexcept { return std::exchange(error_hint_, false); }
+
   /// Forgets what is queued (the engine has ended those probes already).
   void clear() noexcept {
     queued_.clear();
@@ -60,6 +66,7 @@ class ProbeOutbox {
   std::vector<engine::Transmit> queued_;
   std::size_t head_ = 0;  // first probe not yet sent
   std::size_t probe_bytes_ = 0;  // what the buffers hold
+  bool error_hint_ = false;
 };
 
 }  // namespace icmpkit::net::detail

@@ -63,6 +63,11 @@ struct PingOptions {
   /// Flood shape (iputils ping -f): the next probe is due as soon as a reply
   /// arrives, or `interval` after the previous send, whichever comes first.
   bool send_on_reply = false;
+  /// Read by net::Pinger, not the engine: keep every probe's outcome in
+  /// net::PingResult::probes. A long or endless run that takes its outcomes
+  /// from a probe callback sets it false, so its memory stays flat (the
+  /// result then carries the statistics only).
+  bool keep_outcomes = true;
 };
 
 /// The probe was answered by an echo reply.

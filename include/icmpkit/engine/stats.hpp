@@ -92,6 +92,18 @@ struct PingStatistics {
   std::uint64_t send_failures = 0;///< Probes the kernel refused to send.
   RttSummary rtt;
 
+  /// Adds another request's counters (a sweep's or a run's totals). The RTT
+  /// summary is not additive: feed the samples to one RttStats instead.
+  void add_counts(const PingStatistics& other) noexcept {
+    sent += other.sent;
+    received += other.received;
+    duplicates += other.duplicates;
+    late += other.late;
+    errors += other.errors;
+    timeouts += other.timeouts;
+    send_failures += other.send_failures;
+  }
+
   /// Loss in percent: (sent - received) / sent * 100 (0 when nothing sent),
   /// iputils' definition (errors count as lost).
   double loss_percent() const noexcept {

@@ -5,6 +5,7 @@
 // and the request's statistics.
 #pragma once
 #include <cstdint>
+#include <variant>
 #include <vector>
 
 #include "icmpkit/engine/ping_types.hpp"
@@ -34,6 +35,13 @@ struct PingResult {
   /// True when at least one probe was answered by an echo reply.
   bool any_reply() const noexcept { return statistics.received > 0; }
 };
+
+/// Adds the RTT of every probe of `result` answered by an echo reply to `into`.
+inline void add_reply_rtts(const PingResult& result, engine::RttStats& into) {
+  for (const auto& probe : result.probes) {
+    if (const auto* reply = std::get_if<engine::Reply>(&probe.outcome)) into.add(reply->rtt);
+  }
+}
 
 /// What a sweep (many targets) completes with.
 struct SweepSummary {

@@ -68,8 +68,13 @@ class ReceiveSlot {
 /// Receives up to slots.size() datagrams in one recvmmsg call per max_batch
 /// slots, without blocking (MSG_DONTWAIT). Returns how many slots were
 /// filled (a prefix). Slots beyond the count are cleared.
+/// The socket's pending ICMP error (IP_RECVERR), which the kernel reports
+/// once when the queue is empty, is passed over (its record stays in the
+/// error queue); `pending_error`, if given, is set to true when that happened,
+/// so the caller knows to read the error queue.
 /// Errors: std::errc::resource_unavailable_try_again when nothing is queued;
 /// OS errors.
-Result<std::size_t> receive_batch(SocketRef socket, std::span<ReceiveSlot> slots) noexcept;
+Result<std::size_t> receive_batch(SocketRef socket, std::span<ReceiveSlot> slots,
+                                  bool* pending_error = nullptr) noexcept;
 
 }  // namespace icmpkit::sys

@@ -99,7 +99,7 @@ Result<std::size_t> send_batch(SocketRef socket, std::span<const OutgoingDatagra
   return total;
 }
 
-Result<std::size_t> receive_batch(SocketRef socket, std::span<ReceiveSlot> slots) noexcept {
+Result<std::size_t> receive_batch(SocketRef socket, std::span<ReceiveSlot> slots, bool* pending_error) noexcept {
   for (ReceiveSlot& slot : slots) ReceiveSlotAccess::clear(slot);
   std::size_t total = 0;
   while (total < slots.size()) {
@@ -128,6 +128,7 @@ Result<std::size_t> receive_batch(SocketRef socket, std::span<ReceiveSlot> slots
       // (see receive.cpp); the record stays in the error queue.
       if (!retried && is_reported_icmp_error(errno)) {
         retried = true;
+        if (pending_error) *pending_error = true;
         continue;
       }
       break;
