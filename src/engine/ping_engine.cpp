@@ -21,6 +21,20 @@ namespace icmpkit::engine {
 namespace {
 
 constexpr std::uint32_t none = 0xffffffffu;
+
+// Every pool here (probes, sessions, address entries, retry nodes) is a
+// vector with a free list threaded through its records: takes the head of
+// the list (`link` gives a free record's next), or appends a record.
+template <class T, class Link>
+std::uint32_t take_from_pool(std::vector<T>& pool, std::uint32_t& free_head, Link link) {
+  if (free_head != none) {
+    const auto index = free_head;
+    free_head = link(pool[index]);
+    return index;
+  }
+  pool.emplace_back();
+  return static_cast<std::uint32_t>(pool.size() - 1);
+}
 constexpr std::uint64_t default_cookie = 0x69636d706b697421ULL;  // "icmpkit!"
 // A realtime RTT further than this from the monotonic one means the wall
 // clock was stepped between send and receive: use the monotonic RTT.
@@ -117,14 +131,7 @@ class AddressIndex {
       if (slot.entry == none) break;
       if (slot.hash == h && entries_[slot.entry].address == address) return slot.entry;
     }
-    std::uint32_t index;
-    if (free_ != none) {
-      index = free_;
-      free_ = entries_[index].head;
-    } else {
-      entries_.emplace_back();
-      index = static_cast<std::uint32_t>(entries_.size() - 1);
-    }
+    const auto index = take_from_pool(entries_, free_, [](const Entry& e) { return e.head; });
     entries_[index] = Entry{address, none, none, 0};
     slots_[i] = Slot{index, h};
     ++count_;
@@ -351,15 +358,8 @@ struct PingEngine::Impl {
 
   // --- pools --------------------------------------------------------------
   std::uint32_t acquire_probe() {
-    if (free_probe != none) {
-      const auto index = free_probe;
-      free_probe = probes[index].next;
-      ++live_probes;
-      return index;
-    }
-    probes.emplace_back();
     ++live_probes;
-    return static_cast<std::uint32_t>(probes.size() - 1);
+    return take_from_pool(probes, free_probe, [](const ProbeRecord& p) { return p.next; });
   }
   void release_probe(std::uint32_t index) {
     auto& p = probes[index];
@@ -424,14 +424,7 @@ struct PingEngine::Impl {
 
   // --- retry queues -------------------------------------------------------------
   void push_retry(Session& s, std::uint32_t probe_index, std::uint8_t attempt) {
-    std::uint32_t n;
-    if (free_retry != none) {
-      n = free_retry;
-      free_retry = retry_nodes[n].next;
-    } else {
-      retry_nodes.emplace_back();
-      n = static_cast<std::uint32_t>(retry_nodes.size() - 1);
-    }
+    const auto n = take_from_pool(retry_nodes, free_retry, [](const RetryNode& r) { return r.next; });
     retry_nodes[n] = RetryNode{probe_index, none, attempt};
     if (s.retry_tail != none) retry_nodes[s.retry_tail].next = n; else s.retry_head = n;
     s.retry_tail = n;
@@ -751,14 +744,7 @@ Result<TargetId> PingEngine::add_target(const wire::IpAddress& address, const Pi
       options.interval < std::chrono::nanoseconds::zero() || options.retries > 255) {
     return errc::invalid_argument;
   }
-  std::uint32_t index;
-  if (m.free_session != none) {
-    index = m.free_session;
-    m.free_session = m.sessions[index].free_next;
-  } else {
-    m.sessions.emplace_back();
-    index = static_cast<std::uint32_t>(m.sessions.size() - 1);
-  }
+  const auto index = take_from_pool(m.sessions, m.free_session, [](const Session& s) { return s.free_next; });
   auto& s = m.sessions[index];
   const auto generation = s.generation;
   s = Session{};
