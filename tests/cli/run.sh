@@ -265,26 +265,36 @@ case_send_types() {
   fi
 }
 
+# Runs `icmpkit listen LISTEN_ARGS` in the background and repeats `icmpkit
+# send SEND_ARGS` every 0.3 s until listen has exited, at most 10 times:
+# listen's start-up time on a loaded machine cannot make it miss the
+# exchange. Sets rc to listen's exit status.
+listen_while_sending() {
+  local out=$1 listen_args=$2 send_args=$3 pid i
+  # shellcheck disable=SC2086 # the argument strings are word lists
+  "$ICMPKIT" listen $listen_args >"$out" 2>"$TMP/err" &
+  pid=$!
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    "$ICMPKIT" send $send_args >/dev/null 2>&1
+    sleep 0.3
+    kill -0 "$pid" 2>/dev/null || break
+  done
+  wait "$pid"
+  rc=$?
+}
+
 case_listen() {
   need_root
   # listen sees the echo request and reply that a send on loopback causes.
-  "$ICMPKIT" listen -4 --count 2 --timeout 5 --type echo-request --type echo-reply >"$TMP/listen.out" 2>"$TMP/err" &
-  local pid=$!
-  sleep 0.5
-  "$ICMPKIT" send --count 1 --id 0x7e57 --seq 9 --mode raw 127.0.0.2 >/dev/null 2>&1
-  wait $pid
-  rc=$?
+  listen_while_sending "$TMP/listen.out" "-4 --count 2 --timeout 5 --type echo-request --type echo-reply" \
+    "--count 1 --id 0x7e57 --seq 9 --mode raw 127.0.0.2"
   if [ $rc = 0 ] && grep -qE '127\.0\.0\.1 -> 127\.0\.0\.2: echo-request code=0 id=0x7e57 seq=9' "$TMP/listen.out" &&
      grep -qE '127\.0\.0\.2 -> 127\.0\.0\.1: echo-reply code=0 id=0x7e57 seq=9 ttl=64' "$TMP/listen.out"; then
     pass "listen -4 prints request and reply"
   else
     bad "listen -4: exit $rc: $(cat "$TMP/listen.out" "$TMP/err")"
   fi
-  "$ICMPKIT" listen -6 --json --count 1 --timeout 5 --type echo-reply >"$TMP/listen6.out" 2>"$TMP/err" &
-  pid=$!
-  sleep 0.5
-  "$ICMPKIT" send --count 1 --seq 3 ::1 >/dev/null 2>&1
-  wait $pid
+  listen_while_sending "$TMP/listen6.out" "-6 --json --count 1 --timeout 5 --type echo-reply" "--count 1 --seq 3 ::1"
   json_check "listen -6 --json" 'd["family"] == "ipv6" and d["message"]["type_name"] == "echo-reply" and d["message"]["seq"] == 3' <"$TMP/listen6.out"
   expect_fail "listen times out with nothing" 1 "" -- listen -4 --type address-mask-reply --timeout 0.3
 }
@@ -302,7 +312,14 @@ case_capture() {
     [ "$addr" = ::1 ] && filter=icmp6
     (cd "$TMP" && unshare -n sh -c "ip link set lo up;
       timeout 10 tcpdump -Z root --immediate-mode -i lo -c 2 -U -w '$TMP/cap.pcap' $filter 2>/dev/null &
-      sleep 1; '$ICMPKIT' send --mode raw --id 0x7e58 --seq 5 --data loopback-capture '$addr' >/dev/null 2>&1; wait")
+      pid=\$!
+      # Sends until tcpdump has its two packets (it may start slowly under load).
+      for i in 1 2 3 4 5 6 7 8 9 10; do
+        sleep 0.5
+        kill -0 \$pid 2>/dev/null || break
+        '$ICMPKIT' send --mode raw --id 0x7e58 --seq 5 --data loopback-capture '$addr' >/dev/null 2>&1
+      done
+      wait")
     # tcpdump -x prints each packet from its IP header as "0x0010:  7f00 0001 ...".
     tcpdump -r "$TMP/cap.pcap" -x 2>/dev/null | awk '/^[0-9]/ {n++} /^\t0x/ {sub(/^\t0x[0-9a-f]+: +/, ""); print > ("'"$TMP"'/pkt" n ".hex")}'
     local n type
