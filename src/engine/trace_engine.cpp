@@ -93,6 +93,34 @@ void decode_queued_extensions(const ErrorQueueRecord& record, ProbeResult& r) {
   decode_extension_objects(*ext, r);
 }
 
+// A local error-queue record about the route's MTU (EMSGSIZE: the kernel
+// refused a datagram bigger than the MTU in `info`): no one on the path answered.
+bool is_local_mtu_error(const ErrorQueueRecord& record) {
+  return record.error_number == EMSGSIZE || record.info != 0;
+}
+
+void fill_local_mtu_error(const ErrorQueueRecord& record, ProbeResult& r) {
+  r.reason = ProbeReason::fragmentation_needed;
+  r.mtu = record.info;
+  r.flag = record.info != 0 ? "!F-" + std::to_string(record.info) : "!F";
+}
+
+// An error-queue record of an ICMP error. Without the offender's address only
+// the destination can have answered (it says port unreachable).
+void fill_icmp_error(const ErrorQueueRecord& record, const wire::IpAddress& destination, ProbeResult& r) {
+  const wire::Family family =
+      record.origin == ErrorQueueRecord::Origin::icmp ? wire::Family::v4 : wire::Family::v6;
+  IcmpClass cls = classify_icmp(family, record.type, record.code, record.info);
+  r.reason = cls.reason;
+  r.flag = std::move(cls.flag);
+  r.mtu = cls.mtu;
+  r.responder = record.offender ? *record.offender : destination;
+  r.reply_ttl = record.reply_ttl;
+  r.icmp = true;
+  r.icmp_type = record.type;
+  r.icmp_code = record.code;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -597,26 +625,13 @@ bool TraceEngine::on_error_queue(TraceTime now, const ErrorQueueRecord& record) 
     if (record.origin == ErrorQueueRecord::Origin::local) {
       // The kernel refused the datagram itself (EMSGSIZE: bigger than the
       // route's MTU, which is in `info`). No one on the path answered.
-      if (record.error_number != EMSGSIZE && record.info == 0) return false;
-      r.reason = ProbeReason::fragmentation_needed;
-      r.mtu = record.info;
-      r.flag = record.info != 0 ? "!F-" + std::to_string(record.info) : "!F";
+      if (!is_local_mtu_error(record)) return false;
+      fill_local_mtu_error(record, r);
       e.settle(*t, *rec, std::move(r), now);
       e.reap();
       return true;
     }
-    const wire::Family family =
-        record.origin == ErrorQueueRecord::Origin::icmp ? wire::Family::v4 : wire::Family::v6;
-    IcmpClass cls = classify_icmp(family, record.type, record.code, record.info);
-    r.reason = cls.reason;
-    r.flag = std::move(cls.flag);
-    r.mtu = cls.mtu;
-    r.responder = record.offender;
-    if (!r.responder) r.responder = record.destination;  // offender missing: only the destination can say port unreachable
-    r.reply_ttl = record.reply_ttl;
-    r.icmp = true;
-    r.icmp_type = record.type;
-    r.icmp_code = record.code;
+    fill_icmp_error(record, record.destination, r);
     decode_queued_extensions(record, r);
     e.settle(*t, *rec, std::move(r), now);
     e.reap();
@@ -642,27 +657,15 @@ bool TraceEngine::on_connect_outcome(TraceTime now, ProbeId probe, const Connect
     case ConnectOutcome::Kind::icmp_error: {
       const ErrorQueueRecord& record = outcome.error;
       if (record.origin == ErrorQueueRecord::Origin::local) {
-        if (record.error_number != EMSGSIZE && record.info == 0) {
+        if (!is_local_mtu_error(record)) {
           r.reason = ProbeReason::send_failed;
           r.send_error = std::error_code(record.error_number, std::system_category());
           break;
         }
-        r.reason = ProbeReason::fragmentation_needed;
-        r.mtu = record.info;
-        r.flag = record.info != 0 ? "!F-" + std::to_string(record.info) : "!F";
+        fill_local_mtu_error(record, r);
         break;
       }
-      const wire::Family family =
-          record.origin == ErrorQueueRecord::Origin::icmp ? wire::Family::v4 : wire::Family::v6;
-      IcmpClass cls = classify_icmp(family, record.type, record.code, record.info);
-      r.reason = cls.reason;
-      r.flag = std::move(cls.flag);
-      r.mtu = cls.mtu;
-      r.responder = record.offender ? record.offender : std::optional<wire::IpAddress>(it->second.key.destination);
-      r.reply_ttl = record.reply_ttl;
-      r.icmp = true;
-      r.icmp_type = record.type;
-      r.icmp_code = record.code;
+      fill_icmp_error(record, it->second.key.destination, r);
       break;
     }
     case ConnectOutcome::Kind::failed:

@@ -95,14 +95,8 @@ Result<void> attach_tcp_port_filter(const RawIpSocket& socket, std::uint16_t por
 Result<RawSegment> receive_segment(const RawIpSocket& socket, MutableBytes buffer) noexcept {
   sockaddr_storage name{};
   alignas(cmsghdr) std::array<std::byte, 128> control{};
-  iovec vector{buffer.data(), buffer.size()};
-  msghdr message{};
-  message.msg_name = &name;
-  message.msg_namelen = sizeof name;
-  message.msg_iov = &vector;
-  message.msg_iovlen = 1;
-  message.msg_control = control.data();
-  message.msg_controllen = control.size();
+  iovec vector{};
+  msghdr message = linux_detail::make_message(name, vector, buffer, control);
   const std::ptrdiff_t n = linux_detail::retry_on_eintr([&] {
     return detail::system_calls().recvmsg(socket.native_handle(), &message, MSG_DONTWAIT);
   });

@@ -158,19 +158,6 @@ std::ptrdiff_t receive_message(int fd, msghdr& message, int flags) noexcept {
   return n;
 }
 
-msghdr make_message(sockaddr_storage& name, iovec& vector, MutableBytes buffer, MutableBytes control) noexcept {
-  vector.iov_base = buffer.data();
-  vector.iov_len = buffer.size();
-  msghdr message{};
-  message.msg_name = &name;
-  message.msg_namelen = sizeof name;
-  message.msg_iov = &vector;
-  message.msg_iovlen = 1;
-  message.msg_control = control.empty() ? nullptr : control.data();
-  message.msg_controllen = control.size();
-  return message;
-}
-
 }  // namespace
 
 namespace linux_detail {
@@ -220,7 +207,7 @@ Result<ReceivedDatagram> receive(SocketRef socket, MutableBytes buffer, MutableB
   for (int attempt = 0; attempt < 2; ++attempt) {
     sockaddr_storage name{};
     iovec vector{};
-    msghdr message = make_message(name, vector, buffer, control);
+    msghdr message = linux_detail::make_message(name, vector, buffer, control);
     const std::ptrdiff_t n = receive_message(socket.fd, message, MSG_DONTWAIT);
     if (n >= 0) {
       auto datagram = linux_detail::make_datagram(socket, message, static_cast<std::size_t>(n), buffer);
@@ -240,7 +227,7 @@ Result<ReceivedDatagram> receive(SocketRef socket, MutableBytes buffer, MutableB
 Result<ErrorQueueRecord> receive_error(SocketRef socket, MutableBytes buffer, MutableBytes control) noexcept {
   sockaddr_storage name{};
   iovec vector{};
-  msghdr message = make_message(name, vector, buffer, control);
+  msghdr message = linux_detail::make_message(name, vector, buffer, control);
   const std::ptrdiff_t n = receive_message(socket.fd, message, MSG_ERRQUEUE | MSG_DONTWAIT);
   if (n < 0) {
     if (linux_detail::is_would_block(errno)) return errc::no_message;

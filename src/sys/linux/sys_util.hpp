@@ -4,6 +4,7 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cerrno>
 #include <cstring>
@@ -15,6 +16,21 @@
 #include "icmpkit/wire/address.hpp"
 
 namespace icmpkit::sys::linux_detail {
+
+/// A one-buffer msghdr for recvmsg: `name` receives the sender's address,
+/// `vector` describes `buffer`; both must outlive the message.
+inline msghdr make_message(sockaddr_storage& name, iovec& vector, MutableBytes buffer, MutableBytes control) noexcept {
+  vector.iov_base = buffer.data();
+  vector.iov_len = buffer.size();
+  msghdr message{};
+  message.msg_name = &name;
+  message.msg_namelen = sizeof name;
+  message.msg_iov = &vector;
+  message.msg_iovlen = 1;
+  message.msg_control = control.empty() ? nullptr : control.data();
+  message.msg_controllen = control.size();
+  return message;
+}
 
 inline std::error_code errno_code(int error_number) noexcept {
   return {error_number, std::system_category()};

@@ -113,14 +113,8 @@ Result<SendOutcome> send_datagram(const UdpSocket& socket, ConstBytes payload, c
 Result<UdpErrorRecord> receive_udp_error(const UdpSocket& socket, MutableBytes buffer) noexcept {
   sockaddr_storage name{};
   alignas(cmsghdr) std::array<std::byte, recommended_control_size> control{};
-  iovec vector{buffer.data(), buffer.size()};
-  msghdr message{};
-  message.msg_name = &name;
-  message.msg_namelen = sizeof name;
-  message.msg_iov = &vector;
-  message.msg_iovlen = 1;
-  message.msg_control = control.data();
-  message.msg_controllen = control.size();
+  iovec vector{};
+  msghdr message = linux_detail::make_message(name, vector, buffer, control);
   const std::ptrdiff_t n = linux_detail::retry_on_eintr([&] {
     return detail::system_calls().recvmsg(socket.native_handle(), &message, MSG_ERRQUEUE | MSG_DONTWAIT);
   });
