@@ -11,12 +11,12 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <mutex>
 #include <sstream>
 
 #include "lab/command.hpp"
 #include "lab/netns_child.hpp"
+#include "lab/netns_sysctl.hpp"
 
 namespace icmpkit::lab {
 namespace {
@@ -36,16 +36,7 @@ constexpr const char* server_to_r2 = "s-r2";
 constexpr const char* r3_to_r2 = "r3-r2";
 constexpr const char* r3_to_server = "r3-s";
 
-std::string sysctl_path(const std::string& dotted) {
-  std::string path = "/proc/sys/";
-  for (const char c : dotted) path += c == '.' ? '/' : c;
-  return path;
-}
 
-std::string trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\t')) text.pop_back();
-  return text;
-}
 
 // A veth is set up at once, but it carries packets only after the kernel's
 // link watcher (a work item, late on a busy machine) has seen its carrier
@@ -202,31 +193,10 @@ std::string Lab::interface_towards(Node node, Node neighbour) {
 }
 
 void Lab::write_sysctls(Node node, const std::vector<std::pair<std::string, std::string>>& values) const {
-  if (values.empty()) return;
-  // /proc/sys/net belongs to the namespace of the process that opens it, so
-  // a child that entered the namespace writes them (no `ip netns exec`).
-  const auto outcome = run_in_netns(netns(node), {}, [&](ChildReport& report) {
-    for (const auto& [name, value] : values) {
-      std::ofstream file(sysctl_path(name));
-      file << value << '\n';
-      file.flush();
-      if (!file) report.fail("cannot write " + name + " = " + value);
-    }
-  });
-  if (!outcome.ok()) throw LabError("sysctl in " + netns(node) + ": " + outcome.describe());
+  write_netns_sysctls(netns(node), values);
 }
 
-std::string Lab::read_sysctl(Node node, const std::string& name) const {
-  const auto outcome = run_in_netns(netns(node), {}, [&](ChildReport& report) {
-    std::ifstream file(sysctl_path(name));
-    std::stringstream text;
-    text << file.rdbuf();
-    if (!file) report.fail("cannot read " + name);
-    report.set("value", trim(text.str()));
-  });
-  if (!outcome.ok()) throw LabError("sysctl in " + netns(node) + ": " + outcome.describe());
-  return outcome.get("value");
-}
+std::string Lab::read_sysctl(Node node, const std::string& name) const { return read_netns_sysctl(netns(node), name); }
 
 int Lab::server_initial_ttl(Family family) const {
   const std::string name = family == Family::v4 ? "net.ipv4.ip_default_ttl"
@@ -243,7 +213,6 @@ void Lab::build() {
 
   // Settings that new interfaces copy from "default" are written before the
   // interfaces exist: no DAD anywhere, no router solicitations (quiet captures).
-  using Sysctls = std::vector<std::pair<std::string, std::string>>;
   const Sysctls common = {
       {"net.ipv6.conf.all.accept_dad", "0"},
       {"net.ipv6.conf.default.accept_dad", "0"},

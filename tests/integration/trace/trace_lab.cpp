@@ -12,13 +12,12 @@
 #include <atomic>
 #include <cerrno>
 #include <ctime>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include "lab/command.hpp"
 #include "lab/netns_child.hpp"
+#include "lab/netns_sysctl.hpp"
 
 #ifndef ICMPKIT_EXTENSION_RESPONDER_PATH
 #error "ICMPKIT_EXTENSION_RESPONDER_PATH must name the icmpkit_extension_responder binary"
@@ -28,20 +27,10 @@ namespace icmpkit::lab {
 namespace {
 
 using wire::Family;
-using Sysctls = std::vector<std::pair<std::string, std::string>>;
 
 constexpr std::array<const char*, 6> role_names = {"client", "r1", "r2a", "r2b", "r3", "server"};
 
-std::string sysctl_path(const std::string& dotted) {
-  std::string path = "/proc/sys/";
-  for (const char c : dotted) path += c == '.' ? '/' : c;
-  return path;
-}
 
-std::string trim(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
 
 std::atomic<int> lab_counter{0};
 std::once_flag leftovers_swept;
@@ -160,30 +149,10 @@ TraceLab::Run TraceLab::exec(TraceNode node, const std::vector<std::string>& arg
   return {result.exit_code, result.timed_out, result.output};
 }
 
-void TraceLab::write_sysctls(TraceNode node, const Sysctls& values) const {
-  if (values.empty()) return;
-  // /proc/sys/net is per namespace of the opener: a child in the namespace writes.
-  const auto outcome = run_in_netns(netns(node), {}, [&](ChildReport& report) {
-    for (const auto& [name, value] : values) {
-      std::ofstream file(sysctl_path(name));
-      file << value << '\n';
-      file.flush();
-      if (!file) report.fail("cannot write " + name + " = " + value);
-    }
-  });
-  if (!outcome.ok()) throw LabError("sysctl in " + netns(node) + ": " + outcome.describe());
-}
+void TraceLab::write_sysctls(TraceNode node, const Sysctls& values) const { write_netns_sysctls(netns(node), values); }
 
 std::string TraceLab::read_sysctl(TraceNode node, const std::string& name) const {
-  const auto outcome = run_in_netns(netns(node), {}, [&](ChildReport& report) {
-    std::ifstream file(sysctl_path(name));
-    std::stringstream text;
-    text << file.rdbuf();
-    if (!file) report.fail("cannot read " + name);
-    report.set("value", trim(text.str()));
-  });
-  if (!outcome.ok()) throw LabError("sysctl in " + netns(node) + ": " + outcome.describe());
-  return outcome.get("value");
+  return read_netns_sysctl(netns(node), name);
 }
 
 int TraceLab::r3_ifindex(TraceNode towards) const {
