@@ -1,22 +1,18 @@
 #include "lab/lab.hpp"
 
-#include <dirent.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/types.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <mutex>
 #include <sstream>
 
 #include "lab/command.hpp"
 #include "lab/netns_child.hpp"
 #include "lab/netns_sysctl.hpp"
+#include "lab/stale_namespaces.hpp"
 
 namespace icmpkit::lab {
 namespace {
@@ -66,47 +62,11 @@ std::once_flag leftovers_swept;
 
 }  // namespace
 
-std::string Lab::process_prefix() { return "ikl" + std::to_string(::getpid()) + "-"; }
+std::string Lab::process_prefix() { return process_namespace_prefix("ikl"); }
 
-void Lab::delete_leftovers() {
-  const std::string prefix = process_prefix();
-  std::vector<std::string> stale;
-  if (DIR* dir = ::opendir("/run/netns")) {
-    while (const dirent* entry = ::readdir(dir)) {
-      const std::string name = entry->d_name;
-      if (name.rfind(prefix, 0) == 0) stale.push_back(name);
-    }
-    ::closedir(dir);
-  }
-  for (const auto& name : stale) run_command_unchecked({"ip", "netns", "delete", name});
-}
+void Lab::delete_leftovers() { delete_namespaces(namespaces_with_prefix(process_prefix())); }
 
-int Lab::delete_stale_labs(long min_age_seconds) {
-  std::vector<std::string> stale;
-  const auto now = ::time(nullptr);
-  if (DIR* dir = ::opendir("/run/netns")) {
-    while (const dirent* entry = ::readdir(dir)) {
-      const std::string name = entry->d_name;
-      if (name.rfind("ikl", 0) != 0) continue;
-      const auto dash = name.find('-');
-      if (dash == std::string::npos || dash == 3) continue;
-      const std::string digits = name.substr(3, dash - 3);
-      if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
-      const pid_t pid = static_cast<pid_t>(std::stol(digits));
-      if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
-      struct stat info {};
-      if (::stat(("/run/netns/" + name).c_str(), &info) != 0) continue;
-      if (now - info.st_mtime < min_age_seconds) continue;
-      stale.push_back(name);
-    }
-    ::closedir(dir);
-  }
-  int deleted = 0;
-  for (const auto& name : stale) {
-    if (run_command_unchecked({"ip", "netns", "delete", name}).exit_code == 0) ++deleted;
-  }
-  return deleted;
-}
+int Lab::delete_stale_labs(long min_age_seconds) { return delete_namespaces(orphaned_namespaces("ikl", min_age_seconds)); }
 
 std::string Lab::address(Where where, Family family) {
   const bool v4 = family == Family::v4;

@@ -1,23 +1,21 @@
 #include "trace/trace_lab.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
-#include <ctime>
 #include <mutex>
 #include <thread>
 
 #include "lab/command.hpp"
 #include "lab/netns_child.hpp"
 #include "lab/netns_sysctl.hpp"
+#include "lab/stale_namespaces.hpp"
 
 #ifndef ICMPKIT_EXTENSION_RESPONDER_PATH
 #error "ICMPKIT_EXTENSION_RESPONDER_PATH must name the icmpkit_extension_responder binary"
@@ -59,38 +57,13 @@ std::string on_link(int n, int end, Family family) {
 
 }  // namespace
 
-std::string TraceLab::process_prefix() { return "ikt" + std::to_string(::getpid()) + "-"; }
+std::string TraceLab::process_prefix() { return process_namespace_prefix("ikt"); }
 
 int TraceLab::delete_stale_labs(long min_age_seconds) {
-  std::vector<std::string> stale;
-  const auto now = ::time(nullptr);
-  const std::string own = process_prefix();
-  if (DIR* dir = ::opendir("/run/netns")) {
-    while (const dirent* entry = ::readdir(dir)) {
-      const std::string name = entry->d_name;
-      if (name.rfind(own, 0) == 0) {
-        stale.push_back(name);
-        continue;
-      }
-      if (name.rfind("ikt", 0) != 0) continue;
-      const auto dash = name.find('-');
-      if (dash == std::string::npos || dash == 3) continue;
-      const std::string digits = name.substr(3, dash - 3);
-      if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
-      const pid_t pid = static_cast<pid_t>(std::stol(digits));
-      if (::kill(pid, 0) == 0 || errno != ESRCH) continue;
-      struct stat info {};
-      if (::stat(("/run/netns/" + name).c_str(), &info) != 0) continue;
-      if (now - info.st_mtime < min_age_seconds) continue;
-      stale.push_back(name);
-    }
-    ::closedir(dir);
-  }
-  int deleted = 0;
-  for (const auto& name : stale) {
-    if (run_command_unchecked({"ip", "netns", "delete", name}).exit_code == 0) ++deleted;
-  }
-  return deleted;
+  auto names = namespaces_with_prefix(process_prefix());  // this process's own leftovers
+  const auto orphaned = orphaned_namespaces("ikt", min_age_seconds);
+  names.insert(names.end(), orphaned.begin(), orphaned.end());
+  return delete_namespaces(names);
 }
 
 std::string TraceLab::address(TracePoint point, Family family) {
