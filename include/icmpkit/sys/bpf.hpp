@@ -44,6 +44,13 @@ struct BpfProgram {
 /// drop the rest. Non-first fragments are dropped (no ICMP header in them).
 BpfProgram icmpv4_reply_filter(std::optional<wire::EchoId> only_id = std::nullopt) noexcept;
 
+/// The same choice of types as a Linux raw-socket ICMP_FILTER mask (a set
+/// bit blocks that type; types 32 and up are never blocked by it). The
+/// kernel tests this mask before it clones a packet for the socket, the BPF
+/// program only after: with both, our own echo requests looping back on lo
+/// (and every other program's) cost the raw socket nothing.
+std::uint32_t icmpv4_blocked_types_mask() noexcept;
+
 /// Runs a classic BPF program over `packet` (the subset of opcodes the
 /// builders emit: LD/LDX/JMP/RET/ALU-AND, absolute, indirect and MSH modes)
 /// and returns the number of bytes to keep (0 = drop), as the kernel would.

@@ -68,6 +68,14 @@ BpfProgram icmpv4_reply_filter(std::optional<wire::EchoId> only_id) noexcept {
   return program;
 }
 
+std::uint32_t icmpv4_blocked_types_mask() noexcept {
+  std::uint32_t passing = 1u << wire::icmpv4_type::echo_reply;
+  for (const std::uint8_t type : passing_types) {
+    if (type < 32) passing |= 1u << type;
+  }
+  return ~passing;
+}
+
 std::uint32_t run_bpf(std::span<const BpfInstruction> program, ConstBytes packet) noexcept {
   std::uint32_t a = 0;
   std::uint32_t x = 0;

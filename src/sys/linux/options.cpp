@@ -28,6 +28,9 @@ using linux_detail::set_int_option;
 // <linux/icmpv6.h> conflicts with <netinet/icmp6.h>; the two numbers suffice.
 constexpr int sol_icmpv6 = wire::icmpv6_filter_option::linux_level;
 constexpr int icmpv6_filter_option = wire::icmpv6_filter_option::linux_name;
+// ICMP_FILTER at level SOL_RAW, from <linux/icmp.h>, which cannot be
+// included next to <net/if.h> (both define the IFF_* flags).
+constexpr int icmpv4_type_filter_option = 1;
 
 bool is_v4(SocketRef socket) noexcept { return socket.family == wire::Family::v4; }
 
@@ -155,6 +158,13 @@ Result<void> attach_icmpv4_filter(SocketRef socket, std::optional<wire::EchoId> 
   }
   sock_fprog fprog{static_cast<unsigned short>(program.size), code};
   if (detail::system_calls().setsockopt(socket.fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0) {
+    return last_error();
+  }
+  // The type mask first stops what the program would drop anyway, before
+  // the kernel clones it for this socket (raw_v4_input): a sweep's own
+  // requests loop back on lo, and each clone costs about as much as a reply.
+  const std::uint32_t blocked = icmpv4_blocked_types_mask();
+  if (detail::system_calls().setsockopt(socket.fd, SOL_RAW, icmpv4_type_filter_option, &blocked, sizeof blocked) != 0) {
     return last_error();
   }
   return {};

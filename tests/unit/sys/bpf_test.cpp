@@ -50,6 +50,21 @@ TEST(BpfFilter, TypeDecidesForEveryType) {
   }
 }
 
+// The ICMP_FILTER mask is tested by the kernel before the program; it must
+// block exactly the types below 32 that the program drops, or a reply type
+// would be lost before the program could pass it.
+TEST(BpfFilter, TypeMaskBlocksWhatTheProgramDrops) {
+  const auto program = sys::icmpv4_reply_filter();
+  const std::uint32_t blocked = sys::icmpv4_blocked_types_mask();
+  auto packet = copy(bytes(test_captures::lo_v4_echo_reply));
+  for (int type = 0; type < 32; ++type) {
+    packet[20] = static_cast<std::byte>(type);
+    const bool program_drops = sys::run_bpf(program.view(), packet) == 0;
+    EXPECT_EQ((blocked >> type & 1u) != 0, program_drops) << "type " << type;
+  }
+  EXPECT_NE(blocked >> 8 & 1u, 0u) << "echo requests (our own, looped back on lo) must be blocked";
+}
+
 TEST(BpfFilter, IdentifierFilterKeepsOnlyOurReplies) {
   const std::uint16_t id = captured_reply_id();
   const auto ours = sys::icmpv4_reply_filter(wire::EchoId(id));

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "icmpkit/sys/batch.hpp"
+#include "icmpkit/sys/bpf.hpp"
 #include "icmpkit/sys/options.hpp"
 #include "icmpkit/sys/privileges.hpp"
 #include "icmpkit/sys/receive.hpp"
@@ -211,6 +212,18 @@ TEST_F(RealSocket, BpfIdentifierFilterDropsOtherIdentifiers) {
   ASSERT_TRUE(sys::attach_icmpv4_filter(socket, wire::EchoId(0x1111)));
   ASSERT_TRUE(sys::send_to(socket, echo_request(wire::Family::v4, 0x2222, 1), address("127.0.0.1")));
   ASSERT_TRUE(sys::send_to(socket, echo_request(wire::Family::v4, 0x1111, 2), address("127.0.0.1")));
+  EXPECT_EQ(drain_types(socket, 400ms), std::vector<int>{0});
+}
+
+TEST_F(RealSocket, Ipv4FilterAlsoGivesTheKernelTheTypeMask) {
+  auto socket = open(wire::Family::v4, SocketMode::raw);  // open() installs the filter
+  std::uint32_t mask = 0;
+  socklen_t size = sizeof mask;
+  constexpr int icmp_filter_option = 1;  // ICMP_FILTER, <linux/icmp.h>
+  ASSERT_EQ(::getsockopt(socket.native_handle(), SOL_RAW, icmp_filter_option, &mask, &size), 0) << std::strerror(errno);
+  EXPECT_EQ(mask, sys::icmpv4_blocked_types_mask());
+  // And replies still come through both filters.
+  ASSERT_TRUE(sys::send_to(socket, echo_request(wire::Family::v4, 0x3333, 1), address("127.0.0.1")));
   EXPECT_EQ(drain_types(socket, 400ms), std::vector<int>{0});
 }
 
