@@ -161,11 +161,17 @@ class StderrBlock {
   std::string buffer_;
 };
 
-class Sweep {
+// The sweep hears its targets through net::PingStream: every event comes
+// straight from the Pinger, with no completion posted per target.
+class Sweep final : public net::PingStream {
  public:
   Sweep(const SweepFlags& f, const TargetTable& targets) : f_(f), targets_(targets) {}
 
   int run();
+
+  void on_probe(std::uint64_t slot, const engine::ProbeEvent& e) override;
+  void on_finished(std::uint64_t slot, std::error_code ec, const engine::PingStatistics& statistics,
+                   bool cancelled) override;
 
  private:
   // A request in flight: which target, and its tally outside -c mode.
@@ -178,8 +184,6 @@ class Sweep {
   std::uint32_t probes() const { return f_.vcount ? *f_.vcount : f_.count.value_or(1); }
   Tally& tally(Flight& flight) { return tallies_.empty() ? flight.tally : tallies_[flight.target]; }
   void launch();
-  void on_probe(std::uint32_t slot, const engine::ProbeEvent& e);
-  void on_done(std::uint32_t slot, std::error_code ec, const net::PingResult& r);
   void line(std::string_view text);
   void clear_progress();
   void show_progress();
@@ -254,13 +258,20 @@ void Sweep::launch() {
     free_.pop_back();
     flights_[slot] = Flight{static_cast<std::uint32_t>(index), {}};
     ++running_;
-    pinger_->async_ping(
-        targets_.address(index), options_, [this, slot](const engine::ProbeEvent& e) { on_probe(slot, e); },
-        [this, slot](std::error_code ec, net::PingResult r) { on_done(slot, ec, r); });
+    if (auto started = pinger_->stream_ping(targets_.address(index), options_, *this, slot); !started) {
+      // As a failed socket would: the sweep stops with this error.
+      --running_;
+      ++finished_;
+      free_.push_back(slot);
+      if (!failure_) failure_ = started.error();
+      cancelled_ = true;
+      pinger_->cancel_all();
+      return;
+    }
   }
 }
 
-void Sweep::on_probe(std::uint32_t slot, const engine::ProbeEvent& e) {
+void Sweep::on_probe(std::uint64_t slot, const engine::ProbeEvent& e) {
   Flight& flight = flights_[slot];
   Tally& t = tally(flight);
   const bool show_probes = count_mode() && !f_.quiet;
@@ -344,13 +355,14 @@ void Sweep::on_probe(std::uint32_t slot, const engine::ProbeEvent& e) {
   }
 }
 
-void Sweep::on_done(std::uint32_t slot, std::error_code ec, const net::PingResult& r) {
+void Sweep::on_finished(std::uint64_t slot, std::error_code ec, const engine::PingStatistics& statistics,
+                        bool /*cancelled*/) {
   Flight& flight = flights_[slot];
   const Tally& t = tally(flight);
   --running_;
   ++finished_;
   if (ec && ec != std::error_code(asio::error::operation_aborted) && !failure_) failure_ = ec;
-  totals_.sent += r.statistics.sent;
+  totals_.sent += statistics.sent;
   const bool alive = t.received > 0;
   if (alive) ++totals_.alive;
   if (f_.json) {
@@ -371,7 +383,7 @@ void Sweep::on_done(std::uint32_t slot, std::error_code ec, const net::PingResul
     clear_progress();
     line(targets_.shown(flight.target));
   }
-  free_.push_back(slot);
+  free_.push_back(static_cast<std::uint32_t>(slot));
   launch();
 }
 

@@ -66,6 +66,9 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     std::unique_ptr<detail::Completion<PingResult>> completion;
     // The in-use check's consumer instead of a completion.
     std::function<void(std::error_code, PingResult&&)> finish;
+    // stream_ping's receiver and the caller's tag, instead of a completion.
+    PingStream* stream = nullptr;
+    std::uint64_t stream_tag = 0;
     std::uint64_t sweep = 0;  // the sweep this request belongs to (0: none)
     bool keep_outcomes = true;
   };
@@ -119,6 +122,7 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
   std::unordered_map<std::uint64_t, Sweep> sweeps;
   std::uint64_t next_sweep_id = 1;
   bool shut_down = false;
+  bool shutting_down = false;  // set first in shutdown(): streams hear nothing more
 
   Lane& lane(wire::Family f) { return f == wire::Family::v4 ? v4 : v6; }
 
@@ -232,6 +236,10 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void finish_request(std::uint64_t id, std::error_code ec) {
+    if (auto* found = requests.find(id); found != nullptr && found->stream != nullptr) {
+      finish_streamed(id, *found, ec);
+      return;
+    }
     auto taken = requests.take(id);
     if (!taken) return;
     auto& request = *taken;
@@ -243,6 +251,20 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     } else if (request.finish) {
       request.finish(ec, std::move(request.result));
     }
+  }
+
+  // A streamed request ends in place (no move of the request out of the
+  // slab): its stream hears the end after it is gone, so the stream may start
+  // another target in the freed slot.
+  void finish_streamed(std::uint64_t id, Request& request, std::error_code ec) {
+    auto* stream = request.stream;
+    const auto tag = request.stream_tag;
+    const auto statistics = request.result.statistics;
+    const bool cancelled = request.result.cancelled;
+    --lane(request.family).requests;
+    requests.erase(id);
+    // Not while shutting down: the stream's owner may be half destroyed.
+    if (!shutting_down) stream->on_finished(tag, ec, statistics, cancelled);
   }
 
   // --- sweeps -----------------------------------------------------------------
@@ -333,7 +355,13 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     auto* found = requests.find(event.user_data);
     if (found == nullptr) return;
     auto& request = *found;
-    if (event.kind != engine::EventKind::done && request.on_probe) request.on_probe(event);
+    if (event.kind != engine::EventKind::done) {
+      if (request.stream != nullptr) {
+        request.stream->on_probe(request.stream_tag, event);
+      } else if (request.on_probe) {
+        request.on_probe(event);
+      }
+    }
     switch (event.kind) {
       case engine::EventKind::outcome:
         if (request.keep_outcomes) {
@@ -599,6 +627,7 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
 
   void shutdown() {
     if (shut_down) return;
+    shutting_down = true;
     for (auto* l : {&v4, &v6}) {
       if (l->engine) fail_lane(*l, asio::error::operation_aborted);
     }
@@ -658,6 +687,17 @@ std::uint64_t Pinger::start_sweep(std::vector<wire::IpAddress> addresses, const 
     return 0;
   }
   return impl.launch_sweep(sweep_id) ? sweep_id : 0;
+}
+
+Result<void> Pinger::stream_ping(const wire::IpAddress& address, const PingOptions& options, PingStream& stream,
+                                 std::uint64_t tag) {
+  Impl::Request request;
+  request.stream = &stream;
+  request.stream_tag = tag;
+  std::error_code ec;
+  impl_->start(address, options, request, ec);
+  if (ec) return unexpected(ec);
+  return {};
 }
 
 void Pinger::start_in_use_check(const wire::IpAddress& address, std::chrono::nanoseconds timeout,

@@ -18,7 +18,7 @@ class RequestSlab {
   /// Ids never have the top bit set (left free for other kinds of id).
   static constexpr std::uint64_t top_bit = std::uint64_t{1} << 63;
 
-  std::uint64_t insert(T value) {
+  std::uint64_t insert(T&& value) {
     std::uint32_t index;
     if (free_ != none) {
       index = free_;
@@ -48,14 +48,15 @@ class RequestSlab {
     const auto index = static_cast<std::uint32_t>(id);
     auto& slot = slots_[index];
     std::optional<T> out(std::move(*value));
-    slot.value.reset();
-    // 31 bits, never 0: ids stay below top_bit and 0 is never an id.
-    slot.generation = (slot.generation & 0x7fffffffu) + 1;
-    if (slot.generation > 0x7fffffffu) slot.generation = 1;
-    slot.next_free = free_;
-    free_ = index;
-    --size_;
+    release(index);
     return out;
+  }
+
+  /// Removes the request in place (false for an unknown id).
+  bool erase(std::uint64_t id) {
+    if (find(id) == nullptr) return false;
+    release(static_cast<std::uint32_t>(id));
+    return true;
   }
 
   /// Calls f(id, value) for every request (f must not insert or remove).
@@ -71,6 +72,18 @@ class RequestSlab {
 
  private:
   static constexpr std::uint32_t none = 0xffffffffu;
+
+  void release(std::uint32_t index) {
+    auto& slot = slots_[index];
+    slot.value.reset();
+    // 31 bits, never 0: ids stay below top_bit and 0 is never an id.
+    slot.generation = (slot.generation & 0x7fffffffu) + 1;
+    if (slot.generation > 0x7fffffffu) slot.generation = 1;
+    slot.next_free = free_;
+    free_ = index;
+    --size_;
+  }
+
   struct Slot {
     std::optional<T> value;
     std::uint32_t generation = 1;

@@ -40,7 +40,9 @@
 #include "icmpkit/engine/ping_types.hpp"
 #include "icmpkit/net/address.hpp"
 #include "icmpkit/net/ping_result.hpp"
+#include "icmpkit/net/ping_stream.hpp"
 #include "icmpkit/net/pinger_completion.hpp"
+#include "icmpkit/result.hpp"
 #include "icmpkit/sys/socket.hpp"
 #include "icmpkit/wire/address.hpp"
 
@@ -162,6 +164,14 @@ class Pinger {
         },
         token, std::move(addresses), options, std::move(on_result));
   }
+
+  /// Pings `address` per `options` as async_ping does, but every event of
+  /// it, the end included, goes to `stream` (with `tag`) directly from the
+  /// Pinger's handlers: nothing is posted or allocated per target. `stream`
+  /// must outlive the target. cancel_all() ends it as cancelled. Errors
+  /// (returned; `stream` is then never called for it): as async_ping's.
+  Result<void> stream_ping(const wire::IpAddress& address, const PingOptions& options, PingStream& stream,
+                           std::uint64_t tag);
 
   /// The DHCP server's check (RFC 2131 §4.4.1 "SHOULD probe ... with an ICMP
   /// Echo Request"): sends up to two echo requests within `timeout` and
