@@ -177,6 +177,11 @@ case_flags() {
   # SIGINT ends an endless ping with the statistics and exit 0 (replies came).
   # The signal goes after the second reply line, not after a fixed time: on a
   # loaded machine a timer could fire before the first reply (exit 1).
+  # The file exists before the job starts: the job's shell opens it after the
+  # fork, so a first grep could otherwise find nothing, end the wait at once
+  # and send SIGINT before ping has a handler for it (a background job of a
+  # script starts with SIGINT ignored, so ping would then never end).
+  : >"$TMP/int"
   "$ICMPKIT" ping -i 0.3 127.0.0.1 >"$TMP/int" 2>&1 &
   local pid=$! waited=0
   while [ "$(grep -c 'bytes from' "$TMP/int")" -lt 2 ] && [ $waited -lt 100 ]; do
@@ -184,6 +189,13 @@ case_flags() {
     waited=$((waited + 1))
   done
   kill -INT "$pid"
+  # Bounded: a ping that ignored the signal is ended here and fails the case.
+  waited=0
+  while kill -0 "$pid" 2>/dev/null && [ $waited -lt 50 ]; do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
   wait "$pid"
   rc=$?
   if [ $rc = 0 ] && grep -q '^--- 127.0.0.1 ping statistics ---$' "$TMP/int"; then
