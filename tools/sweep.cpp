@@ -411,6 +411,7 @@ int Sweep::run() {
 
   net::PingerOptions pinger_options;
   pinger_options.mode = parse_socket_mode(f_.mode);
+  pinger_options.reply_ttl = false;  // no sweep line shows it (fping prints it only with --print-ttl)
   // -i 0 (root, as fping): as fast as the receive buffer allows, the Pinger
   // capping the probes in flight to the replies it holds. An explicit --rate
   // is the user's own pacing: no cap then (drops, if any, are reported).

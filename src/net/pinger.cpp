@@ -131,6 +131,7 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     sys::OpenOptions open_options;
     open_options.mode = options.mode;
     open_options.receive_timestamps = options.kernel_timestamps;
+    open_options.receive_ttl = options.reply_ttl;
     // Replies' TOS and destination are never reported: each control message
     // costs the kernel time on every reply of a sweep.
     open_options.receive_tos = false;

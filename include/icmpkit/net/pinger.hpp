@@ -57,6 +57,11 @@ struct PingerOptions {
   std::uint32_t burst = 1;
   /// Ask the kernel for receive timestamps (RTT from kernel time when given).
   bool kernel_timestamps = true;
+  /// Ask the kernel for each reply's TTL / hop limit (engine::Reply::ttl).
+  /// A caller that never shows it (a sweep) saves the kernel a control
+  /// message on every reply; Reply::ttl is then empty (except on a raw IPv4
+  /// socket, which reads it from the IP header the kernel delivers anyway).
+  bool reply_ttl = true;
   /// Passed to the engines (how long answered/timed-out probes are remembered).
   std::chrono::nanoseconds linger = std::chrono::seconds(10);
   /// Source addresses to bind to (optional).

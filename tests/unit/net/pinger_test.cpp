@@ -90,6 +90,28 @@ TEST(Pinger, RawSocketPingsLoopbackV4) {
   }
 }
 
+// PingerOptions::reply_ttl: asked for by default, and only then, on ping
+// sockets (which carry the TTL in a control message only).
+TEST(Pinger, ReplyTtlOnlyWhenAskedForOnPingSockets) {
+  ICMPKIT_RUN_IN_PRIVATE_NETNS([] {
+    for (const bool asked : {true, false}) {
+      net::PingerOptions po;
+      po.mode = icmpkit::sys::SocketMode::dgram;
+      po.reply_ttl = asked;
+      auto [ec, r] = ping_once(addr("127.0.0.1"), quick(2), po);
+      if (ec) return "ping failed: " + ec.message();
+      if (replies(r) != 2) return std::string("not every probe was answered");
+      for (const auto& p : r.probes) {
+        const auto& reply = std::get<engine::Reply>(p.outcome);
+        if (reply.ttl.has_value() != asked) {
+          return std::string(asked ? "TTL missing although asked for" : "TTL present although not asked for");
+        }
+      }
+    }
+    return std::string();
+  });
+}
+
 TEST(Pinger, RawSocketPingsLoopbackV6) {
   if (!is_root()) GTEST_SKIP() << "needs root: raw ICMPv6 socket";
   if (!v6_loopback_usable()) GTEST_SKIP() << "IPv6 disabled on lo";
