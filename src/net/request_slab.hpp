@@ -2,13 +2,16 @@
 // an id in O(1) without hashing. The id carries the slot index and the
 // slot's generation, so an id of a finished request never finds the request
 // that reuses its slot. Slots live in a deque: a reference stays valid while
-// other requests start (a probe callback may start new requests).
+// other requests start (a probe callback may start new requests). Slots
+// come in chunks of a fixed power of two (a std::deque of requests this
+// size allocated each slot on its own and indexed slowly).
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace icmpkit::net::detail {
 
@@ -22,12 +25,13 @@ class RequestSlab {
     std::uint32_t index;
     if (free_ != none) {
       index = free_;
-      free_ = slots_[index].next_free;
+      free_ = slot_at(index).next_free;
     } else {
-      index = static_cast<std::uint32_t>(slots_.size());
-      slots_.emplace_back();
+      index = static_cast<std::uint32_t>(slot_count_);
+      if (slot_count_ == chunks_.size() * chunk_size) chunks_.push_back(std::make_unique<Slot[]>(chunk_size));
+      ++slot_count_;
     }
-    auto& slot = slots_[index];
+    auto& slot = slot_at(index);
     slot.value.emplace(std::move(value));
     ++size_;
     return (static_cast<std::uint64_t>(slot.generation) << 32) | index;
@@ -35,8 +39,8 @@ class RequestSlab {
 
   T* find(std::uint64_t id) noexcept {
     const auto index = static_cast<std::uint32_t>(id);
-    if (index >= slots_.size()) return nullptr;
-    auto& slot = slots_[index];
+    if (index >= slot_count_) return nullptr;
+    auto& slot = slot_at(index);
     if (!slot.value || slot.generation != static_cast<std::uint32_t>(id >> 32)) return nullptr;
     return &*slot.value;
   }
@@ -46,7 +50,6 @@ class RequestSlab {
     T* value = find(id);
     if (value == nullptr) return std::nullopt;
     const auto index = static_cast<std::uint32_t>(id);
-    auto& slot = slots_[index];
     std::optional<T> out(std::move(*value));
     release(index);
     return out;
@@ -62,8 +65,8 @@ class RequestSlab {
   /// Calls f(id, value) for every request (f must not insert or remove).
   template <class F>
   void for_each(F&& f) {
-    for (std::size_t i = 0; i < slots_.size(); ++i) {
-      auto& slot = slots_[i];
+    for (std::size_t i = 0; i < slot_count_; ++i) {
+      auto& slot = slot_at(static_cast<std::uint32_t>(i));
       if (slot.value) f((static_cast<std::uint64_t>(slot.generation) << 32) | i, *slot.value);
     }
   }
@@ -74,7 +77,7 @@ class RequestSlab {
   static constexpr std::uint32_t none = 0xffffffffu;
 
   void release(std::uint32_t index) {
-    auto& slot = slots_[index];
+    auto& slot = slot_at(index);
     slot.value.reset();
     // 31 bits, never 0: ids stay below top_bit and 0 is never an id.
     slot.generation = (slot.generation & 0x7fffffffu) + 1;
@@ -89,7 +92,13 @@ class RequestSlab {
     std::uint32_t generation = 1;
     std::uint32_t next_free = none;
   };
-  std::deque<Slot> slots_;
+  static constexpr std::size_t chunk_bits = 8;
+  static constexpr std::size_t chunk_size = std::size_t{1} << chunk_bits;
+
+  Slot& slot_at(std::uint32_t index) noexcept { return chunks_[index >> chunk_bits][index & (chunk_size - 1)]; }
+
+  std::vector<std::unique_ptr<Slot[]>> chunks_;
+  std::size_t slot_count_ = 0;
   std::uint32_t free_ = none;
   std::size_t size_ = 0;
 };
