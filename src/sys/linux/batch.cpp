@@ -53,18 +53,18 @@ Result<std::size_t> send_batch(SocketRef socket, std::span<const OutgoingDatagra
   while (total < datagrams.size()) {
     mmsghdr messages[max_batch];
     iovec vectors[max_batch];
-    linux_detail::SocketAddress addresses[max_batch];
+    linux_detail::IpSocketAddress addresses[max_batch];
     const std::size_t wanted = std::min(max_batch, datagrams.size() - total);
     std::size_t count = 0;
     for (; count < wanted; ++count) {
       const OutgoingDatagram& datagram = datagrams[total + count];
       if (datagram.destination.family() != socket.family) break;
-      addresses[count] = linux_detail::to_sockaddr(datagram.destination);
+      const socklen_t address_length = linux_detail::fill_sockaddr(datagram.destination, addresses[count]);
       vectors[count].iov_base = const_cast<std::byte*>(datagram.icmp.data());
       vectors[count].iov_len = datagram.icmp.size();
       messages[count] = {};
-      messages[count].msg_hdr.msg_name = &addresses[count].storage;
-      messages[count].msg_hdr.msg_namelen = addresses[count].length;
+      messages[count].msg_hdr.msg_name = &addresses[count];
+      messages[count].msg_hdr.msg_namelen = address_length;
       messages[count].msg_hdr.msg_iov = &vectors[count];
       messages[count].msg_hdr.msg_iovlen = 1;
     }

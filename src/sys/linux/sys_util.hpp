@@ -45,26 +45,39 @@ struct SocketAddress {
   sockaddr* get() noexcept { return reinterpret_cast<sockaddr*>(&storage); }
 };
 
+/// One IPv4 or IPv6 socket address in 28 bytes (a sockaddr_storage is 128,
+/// and a send batch fills one per datagram).
+union IpSocketAddress {
+  sockaddr any;
+  sockaddr_in v4;
+  sockaddr_in6 v6;
+};
+
+/// Writes `address` (and `port`) into `out`; returns its length.
+inline socklen_t fill_sockaddr(const wire::IpAddress& address, IpSocketAddress& out,
+                               std::uint16_t port = 0) noexcept {
+  if (address.is_v4()) {
+    out.v4 = sockaddr_in{};
+    out.v4.sin_family = AF_INET;
+    out.v4.sin_port = htons(port);
+    const auto bytes = address.v4();
+    std::memcpy(&out.v4.sin_addr, bytes.data(), 4);
+    return sizeof out.v4;
+  }
+  out.v6 = sockaddr_in6{};
+  out.v6.sin6_family = AF_INET6;
+  out.v6.sin6_port = htons(port);
+  const auto bytes = address.v6();
+  std::memcpy(&out.v6.sin6_addr, bytes.data(), 16);
+  out.v6.sin6_scope_id = address.scope_id();
+  return sizeof out.v6;
+}
+
 inline SocketAddress to_sockaddr(const wire::IpAddress& address, std::uint16_t port = 0) noexcept {
   SocketAddress out;
-  if (address.is_v4()) {
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(port);
-    const auto bytes = address.v4();
-    std::memcpy(&sin.sin_addr, bytes.data(), 4);
-    std::memcpy(&out.storage, &sin, sizeof sin);
-    out.length = sizeof sin;
-  } else {
-    sockaddr_in6 sin6{};
-    sin6.sin6_family = AF_INET6;
-    sin6.sin6_port = htons(port);
-    const auto bytes = address.v6();
-    std::memcpy(&sin6.sin6_addr, bytes.data(), 16);
-    sin6.sin6_scope_id = address.scope_id();
-    std::memcpy(&out.storage, &sin6, sizeof sin6);
-    out.length = sizeof sin6;
-  }
+  IpSocketAddress filled;
+  out.length = fill_sockaddr(address, filled, port);
+  std::memcpy(&out.storage, &filled, out.length);
   return out;
 }
 
