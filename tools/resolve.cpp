@@ -29,6 +29,18 @@ std::optional<std::string> with_numeric_scope(std::string_view host, std::string
   return fmt::format("{}%{}", host.substr(0, percent), index);
 }
 
+// A literal's family checked against the one asked for.
+Resolved from_literal(std::string_view host, const wire::IpAddress& literal, std::optional<wire::Family> family) {
+  Resolved out;
+  if (family && literal.family() != *family) {
+    out.error = fmt::format("'{}' is an {} address but {} was asked for (-{})", host, family_label(literal.family()),
+                            family_label(*family), *family == wire::Family::v4 ? '4' : '6');
+    return out;
+  }
+  out.address = literal;
+  return out;
+}
+
 }  // namespace
 
 Resolved resolve_host(std::string_view host, std::optional<wire::Family> family) {
@@ -37,17 +49,14 @@ Resolved resolve_host(std::string_view host, std::optional<wire::Family> family)
     out.error = "empty host name";
     return out;
   }
-  const auto numeric = with_numeric_scope(host, out.error);
-  if (!numeric) return out;
-  if (auto literal = wire::IpAddress::parse(*numeric)) {
-    if (family && literal->family() != *family) {
-      out.error = fmt::format("'{}' is an {} address but {} was asked for (-{})", host,
-                              family_label(literal->family()), family_label(*family),
-                              *family == wire::Family::v4 ? '4' : '6');
-      return out;
-    }
-    out.address = *literal;
-    return out;
+  // Literals without a scope, one per line of a long -f list, straight to the
+  // parser; with_numeric_scope would only copy them.
+  if (host.find('%') == std::string_view::npos) {
+    if (auto literal = wire::IpAddress::parse(host)) return from_literal(host, *literal, family);
+  } else {
+    const auto numeric = with_numeric_scope(host, out.error);
+    if (!numeric) return out;
+    if (auto literal = wire::IpAddress::parse(*numeric)) return from_literal(host, *literal, family);
   }
   // Something that looks like an address literal but did not parse is a typo,
   // not a host name to send to DNS.

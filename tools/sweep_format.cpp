@@ -1,9 +1,9 @@
 #include "sweep_format.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdio>
-#include <iterator>
 
 #include <fmt/format.h>
 
@@ -13,12 +13,6 @@ namespace {
 using std::chrono::nanoseconds;
 
 double millis(nanoseconds d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-std::string padded(std::string_view name, std::size_t width) {
-  std::string out(name);
-  if (out.size() < width) out.append(width - out.size(), ' ');
-  return out;
-}
 
 // fping's icmp_unreach_str[] (fping.c).
 constexpr std::array<std::string_view, 16> v4_unreachable = {
@@ -80,47 +74,120 @@ Json rtt_json(const RttTriple& r) {
 
 namespace {
 
-// fping's printf formats, through fmt: the same digits (checked against
-// snprintf on 3 million values), without printf's cost on every summary line.
-void append_fping_time(std::string& out, nanoseconds ns) {
-  const double t = static_cast<double>(ns.count()) / 1e6;
-  auto it = std::back_inserter(out);
-  if (t < 0.0) {
-    fmt::format_to(it, "{:.2g}", t);
-  } else if (t < 1.0) {
-    fmt::format_to(it, "{:.3f}", t);
-  } else if (t < 10.0) {
-    fmt::format_to(it, "{:.2f}", t);
-  } else if (t < 100.0) {
-    fmt::format_to(it, "{:.1f}", t);
-  } else if (t < 1000000.0) {
-    fmt::format_to(it, "{:.0f}", t);
-  } else {
-    fmt::format_to(it, "{:.3e}", t);
-  }
+// fping prints times with printf ("%.3f" ... "%.3e") of a double number of
+// milliseconds; a sweep prints up to three per target, so the fixed-point
+// cases are done here on the integer nanoseconds instead. They give the same
+// digits: the double t = ns / 1e6 is within 1e-10 ms of the exact quotient
+// below 10^6 ms, while a rounding boundary is at least 1 ns (1e-6 ms) away
+// from any other whole number of nanoseconds. Only a value exactly halfway
+// between two outputs (ns ending in 5 followed by zeros at the cut) depends
+// on which side the double fell, and goes to std::to_chars, which rounds the
+// double exactly as printf does. tests/unit/tools/sweep_format_test.cpp
+// checks both against snprintf.
+constexpr std::int64_t fixed_limit_ns = 1'000'000'000'000;  // 10^6 ms
+
+char* write_digits(char* out, std::uint64_t value) noexcept {
+  return std::to_chars(out, out + 20, value).ptr;
 }
 
-void append_number(std::string& out, std::uint64_t value) {
+// `q` with its last `decimals` digits after a decimal point ("0.023" for 23, 3).
+char* write_fixed(char* out, std::uint64_t q, int decimals) noexcept {
   char text[24];
-  out.append(text, std::to_chars(text, text + sizeof text, value).ptr);
+  char* first = text + sizeof text;
+  for (int i = 0; i < decimals; ++i) {
+    *--first = static_cast<char>('0' + q % 10);
+    q /= 10;
+  }
+  if (decimals != 0) *--first = '.';
+  do {
+    *--first = static_cast<char>('0' + q % 10);
+    q /= 10;
+  } while (q != 0);
+  return std::copy(first, text + sizeof text, out);
+}
+
+char* write_double(char* out, double t, std::chars_format format, int precision) noexcept {
+  return std::to_chars(out, out + fping_time_max_size, t, format, precision).ptr;
+}
+
+}  // namespace
+
+char* write_fping_time(char* out, nanoseconds ns) noexcept {
+  const std::int64_t n = ns.count();
+  if (n >= 0 && n < fixed_limit_ns) {
+    int decimals = 0;
+    std::int64_t unit = 1'000'000;  // nanoseconds per last printed digit
+    if (n < 1'000'000) {
+      decimals = 3;
+      unit = 1'000;
+    } else if (n < 10'000'000) {
+      decimals = 2;
+      unit = 10'000;
+    } else if (n < 100'000'000) {
+      decimals = 1;
+      unit = 100'000;
+    }
+    auto q = static_cast<std::uint64_t>(n / unit);
+    const std::int64_t r = n % unit;
+    if (2 * r != unit) return write_fixed(out, q + (2 * r > unit ? 1 : 0), decimals);
+    return write_double(out, static_cast<double>(n) / 1e6, std::chars_format::fixed, decimals);
+  }
+  const double t = static_cast<double>(n) / 1e6;
+  if (t < 0.0) return write_double(out, t, std::chars_format::general, 2);
+  return write_double(out, t, std::chars_format::scientific, 3);
+}
+
+void append_fping_time(std::string& out, nanoseconds ns) {
+  char text[fping_time_max_size];
+  out.append(text, write_fping_time(text, ns));
+}
+
+namespace {
+
+void append_number(std::string& out, std::uint64_t value) {
+  char text[20];
+  out.append(text, write_digits(text, value));
+}
+
+void append_padded(std::string& out, std::string_view name, std::size_t width) {
+  out += name;
+  if (name.size() < width) out.append(width - name.size(), ' ');
 }
 
 }  // namespace
 
 std::string fping_time(nanoseconds ns) {
-  std::string out;
-  append_fping_time(out, ns);
-  return out;
+  char text[fping_time_max_size];
+  return std::string(text, write_fping_time(text, ns));
+}
+
+void append_sweep_alive_line(std::string& out, std::string_view name, bool names_only,
+                             std::optional<nanoseconds> rtt) {
+  out += name;
+  if (!names_only) out += " is alive";
+  if (rtt) {
+    out += " (";
+    append_fping_time(out, *rtt);
+    out += " ms)";
+  }
 }
 
 std::string sweep_alive_line(std::string_view name, bool names_only, std::optional<nanoseconds> rtt) {
-  std::string line = names_only ? std::string(name) : fmt::format("{} is alive", name);
-  if (rtt) line += fmt::format(" ({} ms)", fping_time(*rtt));
+  std::string line;
+  line.reserve(name.size() + 32);
+  append_sweep_alive_line(line, name, names_only, rtt);
   return line;
 }
 
+void append_sweep_unreachable_line(std::string& out, std::string_view name, bool names_only) {
+  out += name;
+  if (!names_only) out += " is unreachable";
+}
+
 std::string sweep_unreachable_line(std::string_view name, bool names_only) {
-  return names_only ? std::string(name) : fmt::format("{} is unreachable", name);
+  std::string line;
+  append_sweep_unreachable_line(line, name, names_only);
+  return line;
 }
 
 unsigned fping_loss(std::uint64_t sent, std::uint64_t received) {
@@ -128,48 +195,125 @@ unsigned fping_loss(std::uint64_t sent, std::uint64_t received) {
   return static_cast<unsigned>((sent - received) * 100 / sent);
 }
 
+void append_sweep_reply_line(std::string& out, std::string_view name, std::size_t width, std::uint32_t index,
+                             std::size_t bytes, nanoseconds rtt, nanoseconds avg, unsigned loss_percent) {
+  append_padded(out, name, width);
+  out += " : [";
+  append_number(out, index);
+  out += "], ";
+  append_number(out, bytes);
+  out += " bytes, ";
+  append_fping_time(out, rtt);
+  out += " ms (";
+  append_fping_time(out, avg);
+  out += " avg, ";
+  append_number(out, loss_percent);
+  out += "% loss)";
+}
+
 std::string sweep_reply_line(std::string_view name, std::size_t width, std::uint32_t index, std::size_t bytes,
                              nanoseconds rtt, nanoseconds avg, unsigned loss_percent) {
-  return fmt::format("{} : [{}], {} bytes, {} ms ({} avg, {}% loss)", padded(name, width), index, bytes,
-                     fping_time(rtt), fping_time(avg), loss_percent);
+  std::string line;
+  line.reserve(std::max(name.size(), width) + 80);
+  append_sweep_reply_line(line, name, width, index, bytes, rtt, avg, loss_percent);
+  return line;
+}
+
+void append_sweep_timeout_line(std::string& out, std::string_view name, std::size_t width, std::uint32_t index,
+                               std::optional<nanoseconds> avg, unsigned loss_percent) {
+  append_padded(out, name, width);
+  out += " : [";
+  append_number(out, index);
+  out += "], timed out (";
+  if (avg) {
+    append_fping_time(out, *avg);
+  } else {
+    out += "NaN";
+  }
+  out += " avg, ";
+  append_number(out, loss_percent);
+  out += "% loss)";
 }
 
 std::string sweep_timeout_line(std::string_view name, std::size_t width, std::uint32_t index,
                                std::optional<nanoseconds> avg, unsigned loss_percent) {
-  return fmt::format("{} : [{}], timed out ({} avg, {}% loss)", padded(name, width), index,
-                     avg ? fping_time(*avg) : std::string("NaN"), loss_percent);
+  std::string line;
+  line.reserve(std::max(name.size(), width) + 64);
+  append_sweep_timeout_line(line, name, width, index, avg, loss_percent);
+  return line;
+}
+
+void append_sweep_duplicate_line(std::string& out, std::string_view name, std::size_t width, std::uint32_t index,
+                                 std::size_t bytes, nanoseconds rtt) {
+  append_padded(out, name, width);
+  out += " : duplicate for [";
+  append_number(out, index);
+  out += "], ";
+  append_number(out, bytes);
+  out += " bytes, ";
+  append_fping_time(out, rtt);
+  out += " ms";
+}
+
+std::string sweep_duplicate_line(std::string_view name, std::size_t width, std::uint32_t index, std::size_t bytes,
+                                 nanoseconds rtt) {
+  std::string line;
+  line.reserve(std::max(name.size(), width) + 64);
+  append_sweep_duplicate_line(line, name, width, index, bytes, rtt);
+  return line;
+}
+
+void append_sweep_target_summary_line(std::string& out, std::string_view name, std::size_t width,
+                                      std::uint64_t sent, std::uint64_t received, std::optional<RttTriple> rtt) {
+  // The numbers go to a stack buffer first so that `out` grows once per line:
+  // a sweep of a million targets prints a million of these at its end.
+  char text[128];
+  char* end = text;
+  end = std::copy_n(" : xmt/rcv/%loss = ", 19, end);
+  end = write_digits(end, sent);
+  *end++ = '/';
+  end = write_digits(end, received);
+  *end++ = '/';
+  end = write_digits(end, fping_loss(sent, received));
+  *end++ = '%';
+  if (received != 0 && rtt) {
+    end = std::copy_n(", min/avg/max = ", 16, end);
+    end = write_fping_time(end, rtt->min);
+    *end++ = '/';
+    end = write_fping_time(end, rtt->avg);
+    *end++ = '/';
+    end = write_fping_time(end, rtt->max);
+  }
+  append_padded(out, name, width);
+  out.append(text, end);
 }
 
 std::string sweep_target_summary_line(std::string_view name, std::size_t width, std::uint64_t sent,
                                       std::uint64_t received, std::optional<RttTriple> rtt) {
-  // Appended piece by piece: one line per target at the end of a sweep of
-  // 65,536 targets made fmt's parsing of the format string show in profiles.
-  std::string line = padded(name, width);
-  line.reserve(width + 72);
-  line += " : xmt/rcv/%loss = ";
-  append_number(line, sent);
-  line += '/';
-  append_number(line, received);
-  line += '/';
-  append_number(line, fping_loss(sent, received));
-  line += '%';
-  if (received != 0 && rtt) {
-    line += ", min/avg/max = ";
-    append_fping_time(line, rtt->min);
-    line += '/';
-    append_fping_time(line, rtt->avg);
-    line += '/';
-    append_fping_time(line, rtt->max);
-  }
+  std::string line;
+  line.reserve(std::max(name.size(), width) + 80);
+  append_sweep_target_summary_line(line, name, width, sent, received, rtt);
   return line;
 }
 
-std::string sweep_vcount_line(std::string_view name, std::size_t width, std::span<const nanoseconds> rtts) {
-  std::string line = fmt::format("{} :", padded(name, width));
+void append_sweep_vcount_line(std::string& out, std::string_view name, std::size_t width,
+                              std::span<const nanoseconds> rtts) {
+  append_padded(out, name, width);
+  out += " :";
   for (const auto rtt : rtts) {
-    line += ' ';
-    line += rtt == no_rtt ? std::string("-") : fping_time(rtt);
+    out += ' ';
+    if (rtt == no_rtt) {
+      out += '-';
+    } else {
+      append_fping_time(out, rtt);
+    }
   }
+}
+
+std::string sweep_vcount_line(std::string_view name, std::size_t width, std::span<const nanoseconds> rtts) {
+  std::string line;
+  line.reserve(std::max(name.size(), width) + 2 + rtts.size() * 8);
+  append_sweep_vcount_line(line, name, width, rtts);
   return line;
 }
 

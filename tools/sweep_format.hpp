@@ -27,8 +27,16 @@ inline constexpr int sweep_exit_usage = 3;
 inline constexpr int sweep_exit_system = 4;
 
 /// fping's time text (sprint_tm): 3 decimals below 1 ms, 2 below 10, 1 below
-/// 100, none below 10^6 ms, then %.3e.
+/// 100, none below 10^6 ms, then %.3e (%.2g for a negative time).
 std::string fping_time(std::chrono::nanoseconds t);
+
+/// The most characters fping_time writes ("-9.2e+12", "9.223e+12").
+inline constexpr std::size_t fping_time_max_size = 16;
+/// fping_time's text written at `out`, which has room for
+/// fping_time_max_size characters; returns the end of the text (no NUL).
+char* write_fping_time(char* out, std::chrono::nanoseconds t) noexcept;
+/// fping_time's text appended to `out`.
+void append_fping_time(std::string& out, std::chrono::nanoseconds t);
 
 /// Default mode: "name is alive" (" (0.037 ms)" with -e), or with -a just
 /// the name (and " (0.037 ms)" with -e).
@@ -44,6 +52,25 @@ std::string sweep_reply_line(std::string_view name, std::size_t width, std::uint
 std::string sweep_timeout_line(std::string_view name, std::size_t width, std::uint32_t index,
                                std::optional<std::chrono::nanoseconds> avg, unsigned loss_percent);
 
+/// Count mode, a duplicate reply: "name : duplicate for [i], 64 bytes, 0.045 ms".
+/// (The name is padded by bytes, as fping's printf("%-*s") does.)
+std::string sweep_duplicate_line(std::string_view name, std::size_t width, std::uint32_t index, std::size_t bytes,
+                                 std::chrono::nanoseconds rtt);
+
+/// The lines above and the -c/-C summaries below, appended to `out` (no
+/// newline) instead of returned: the same text, for a caller that prints one
+/// line per target from its own buffer without a string per line.
+void append_sweep_alive_line(std::string& out, std::string_view name, bool names_only,
+                             std::optional<std::chrono::nanoseconds> rtt);
+void append_sweep_unreachable_line(std::string& out, std::string_view name, bool names_only);
+void append_sweep_reply_line(std::string& out, std::string_view name, std::size_t width, std::uint32_t index,
+                             std::size_t bytes, std::chrono::nanoseconds rtt, std::chrono::nanoseconds avg,
+                             unsigned loss_percent);
+void append_sweep_timeout_line(std::string& out, std::string_view name, std::size_t width, std::uint32_t index,
+                               std::optional<std::chrono::nanoseconds> avg, unsigned loss_percent);
+void append_sweep_duplicate_line(std::string& out, std::string_view name, std::size_t width, std::uint32_t index,
+                                 std::size_t bytes, std::chrono::nanoseconds rtt);
+
 /// fping's integer loss: (sent - received) * 100 / sent.
 unsigned fping_loss(std::uint64_t sent, std::uint64_t received);
 
@@ -54,10 +81,14 @@ struct RttTriple {
 };
 std::string sweep_target_summary_line(std::string_view name, std::size_t width, std::uint64_t sent,
                                       std::uint64_t received, std::optional<RttTriple> rtt);
+void append_sweep_target_summary_line(std::string& out, std::string_view name, std::size_t width,
+                                      std::uint64_t sent, std::uint64_t received, std::optional<RttTriple> rtt);
 /// A probe without a reply in sweep_vcount_line's list.
 inline constexpr std::chrono::nanoseconds no_rtt = std::chrono::nanoseconds::min();
 /// -C summary (stderr): "name : 0.043 0.046 -" (one entry per probe, "-" for no_rtt).
 std::string sweep_vcount_line(std::string_view name, std::size_t width, std::span<const std::chrono::nanoseconds> rtts);
+void append_sweep_vcount_line(std::string& out, std::string_view name, std::size_t width,
+                              std::span<const std::chrono::nanoseconds> rtts);
 
 /// fping's warning for an ICMP error (stderr):
 /// "ICMP Host Unreachable from 10.0.0.1 for ICMP Echo sent to 10.0.0.9".

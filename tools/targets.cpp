@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -217,18 +218,48 @@ std::string for_each_generated(const std::vector<std::string>& arguments, std::s
   return error;
 }
 
+namespace {
+
+bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\r'; }
+
+// One line of a target list: its first word, unless the line is blank or a
+// comment. By hand rather than find_first_of, which runs memchr over the set
+// for every character: a list has a million lines.
+void visit_line(std::string_view line, const std::function<void(std::string_view)>& visit) {
+  std::size_t begin = 0;
+  while (begin < line.size() && is_blank(line[begin])) ++begin;
+  if (begin == line.size() || line[begin] == '#') return;
+  std::size_t end = begin + 1;
+  while (end < line.size() && !is_blank(line[end]) && line[end] != '#') ++end;
+  visit(line.substr(begin, end - begin));
+}
+
+}  // namespace
+
 std::string for_each_listed(std::istream& in, std::string_view source,
                             const std::function<void(std::string_view)>& visit) {
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto begin = line.find_first_not_of(" \t\r");
-    if (begin == std::string::npos || line[begin] == '#') continue;
-    auto end = line.find_first_of(" \t\r#", begin);
-    if (end == std::string::npos) end = line.size();
-    visit(std::string_view(line).substr(begin, end - begin));
+  // Blocks of 64 KiB split into lines in place, instead of std::getline's
+  // copy of every line: the lines are the same ('\n' ends one, a last line
+  // without it counts), and a line longer than the block grows the buffer.
+  std::string buffer(std::size_t{1} << 16, '\0');
+  std::size_t kept = 0;  // the start of a line whose end is not read yet
+  for (;;) {
+    if (kept == buffer.size()) buffer.resize(buffer.size() * 2);
+    in.read(buffer.data() + kept, static_cast<std::streamsize>(buffer.size() - kept));
+    const std::string_view data(buffer.data(), kept + static_cast<std::size_t>(in.gcount()));
+    std::size_t start = 0;
+    for (std::size_t newline; (newline = data.find('\n', start)) != std::string_view::npos; start = newline + 1) {
+      visit_line(data.substr(start, newline - start), visit);
+    }
+    kept = data.size() - start;
+    if (!in) {
+      if (in.bad()) break;
+      if (kept != 0) visit_line(data.substr(start), visit);
+      return {};
+    }
+    std::memmove(buffer.data(), buffer.data() + start, kept);
   }
-  if (in.bad()) return fmt::format("cannot read targets from {}", source);
-  return {};
+  return fmt::format("cannot read targets from {}", source);
 }
 
 TargetList read_targets(std::istream& in, std::string_view source) {
@@ -245,14 +276,20 @@ bool is_numeric_address(std::string_view text) {
 
 void TargetTable::add(const wire::IpAddress& address, std::string_view text) {
   Record record;
-  const std::string canonical = address.to_string();
-  if (!text.empty() && text != canonical) record.text = keep_text(text);
-  width_ = std::max(width_, text.empty() ? canonical.size() : text.size());
   if (address.is_v4()) {
     const auto bytes = address.v4();
+    // Without a string per address: a table of a million would otherwise make
+    // one for each to learn its width or compare it with the text it was given.
+    char canonical[wire::ipv4_text_max_size];
+    const std::string_view canonical_text(canonical, static_cast<std::size_t>(wire::write_ipv4_text(canonical, bytes) - canonical));
+    if (!text.empty() && text != canonical_text) record.text = keep_text(text);
+    width_ = std::max(width_, text.empty() ? canonical_text.size() : text.size());
     std::memcpy(&record.address, bytes.data(), sizeof record.address);
     record.kind = Kind::v4;
   } else {
+    const std::string canonical = address.to_string();
+    if (!text.empty() && text != canonical) record.text = keep_text(text);
+    width_ = std::max(width_, text.empty() ? canonical.size() : text.size());
     if (v6_.size() >= no_text) throw std::length_error("too many IPv6 targets");
     record.address = static_cast<std::uint32_t>(v6_.size());
     v6_.push_back(address);
@@ -304,6 +341,22 @@ std::string TargetTable::shown(std::size_t i) const {
   const auto kept = text(i);
   if (!kept.empty() || !has_address(i)) return std::string(kept);
   return address(i).to_string();
+}
+
+std::string_view TargetTable::shown(std::size_t i, ShownBuffer& buffer) const {
+  const auto kept = text(i);
+  if (!kept.empty() || !has_address(i)) return kept;
+  const Record& record = records_[i];
+  if (record.kind == Kind::v4) {
+    wire::Ipv4Address bytes{};
+    std::memcpy(bytes.data(), &record.address, bytes.size());
+    return std::string_view(buffer.data(),
+                            static_cast<std::size_t>(wire::write_ipv4_text(buffer.data(), bytes) - buffer.data()));
+  }
+  const std::string v6 = v6_[record.address].to_string();  // inet_ntop; at most 45 + 1 + 10 characters
+  const std::size_t size = std::min(v6.size(), buffer.size());
+  std::copy_n(v6.data(), size, buffer.data());
+  return std::string_view(buffer.data(), size);
 }
 
 void TargetTable::clear() noexcept {

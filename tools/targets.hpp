@@ -6,6 +6,7 @@
 // canonical form.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -84,6 +85,11 @@ class TargetTable {
   std::string_view text(std::size_t i) const noexcept;
   /// What output lines call target i: its text, else its address's text.
   std::string shown(std::size_t i) const;
+  /// Room for any address's text, an IPv6 address with a %scope included.
+  using ShownBuffer = std::array<char, 64>;
+  /// As shown(i), without a string per call: the kept text, or the address's
+  /// text written into `buffer`. Valid until the table or `buffer` changes.
+  std::string_view shown(std::size_t i, ShownBuffer& buffer) const;
   /// The longest shown() of all targets (fping pads names to it).
   std::size_t width() const noexcept { return width_; }
   /// The targets without an address, in input order.

@@ -8,6 +8,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "icmpkit/wire/detail/bytes.hpp"
+
 namespace icmpkit::wire {
 
 IpAddress::IpAddress(const Ipv4Address& v4) noexcept : family_(Family::v4) {
@@ -17,16 +19,58 @@ IpAddress::IpAddress(const Ipv4Address& v4) noexcept : family_(Family::v4) {
 IpAddress::IpAddress(const Ipv6Address& v6, std::uint32_t scope_id) noexcept
     : family_(Family::v6), bytes_(v6), scope_id_(scope_id) {}
 
+namespace {
+
+// inet_pton(AF_INET) by hand, rule for rule (glibc's resolv/inet_pton.c, the
+// ISC code the BSDs share): exactly four decimal parts, each 0-255 without a
+// leading zero, nothing else. A sweep parses one per line of a target list,
+// and inet_pton's C string wants a copy first.
+bool parse_dotted_quad(std::string_view text, Ipv4Address& out) noexcept {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  const auto digit = [&](unsigned& d) {
+    if (p == end || *p < '0' || *p > '9') return false;
+    d = static_cast<unsigned>(*p++ - '0');
+    return true;
+  };
+  std::uint32_t address = 0;  // one store at the end: byte stores read back whole stall the load
+  for (int i = 0; i < 4; ++i) {
+    if (i != 0 && (p == end || *p++ != '.')) return false;
+    unsigned value = 0;
+    unsigned d = 0;
+    if (!digit(value)) return false;
+    if (digit(d)) {
+      if (value == 0) return false;  // "01"
+      value = value * 10 + d;
+      if (digit(d)) {
+        value = value * 10 + d;
+        if (value > 255) return false;
+        if (digit(d)) return false;  // four digits: above 255, or a leading zero
+      }
+    }
+    address = address << 8 | value;
+  }
+  if (p != end) return false;
+  detail::store_be32(out, 0, address);
+  return true;
+}
+
+}  // namespace
+
 Result<IpAddress> IpAddress::parse(std::string_view text) noexcept {
   char buffer[64];
   if (text.empty() || text.size() >= sizeof(buffer)) return errc::invalid_argument;
+  Ipv4Address v4{};
+  if (parse_dotted_quad(text, v4)) return IpAddress(v4);
+  // Not a dotted quad as a whole. Text without a ':' is IPv4 or nothing; it
+  // used to reach inet_pton as a C string, which ends at a NUL.
+  if (text.find(':') == std::string_view::npos) {
+    const auto nul = text.find('\0');
+    if (nul != std::string_view::npos && parse_dotted_quad(text.substr(0, nul), v4)) return IpAddress(v4);
+    return errc::invalid_argument;
+  }
   std::memcpy(buffer, text.data(), text.size());
   buffer[text.size()] = '\0';
-  Ipv4Address v4{};
-  if (text.find(':') == std::string_view::npos) {
-    if (inet_pton(AF_INET, buffer, v4.data()) != 1) return errc::invalid_argument;
-    return IpAddress(v4);
-  }
   std::uint32_t scope = 0;
   if (char* percent = std::strchr(buffer, '%')) {
     *percent = '\0';
@@ -65,17 +109,23 @@ bool IpAddress::is_loopback() const noexcept {
   return bytes_[15] == std::byte{1};
 }
 
+char* write_ipv4_text(char* out, const Ipv4Address& address) noexcept {
+  // By hand: glibc's inet_ntop formats IPv4 with sprintf, which showed in
+  // the profile of a sweep printing one line per target.
+  for (std::size_t i = 0; i < address.size(); ++i) {
+    if (i != 0) *out++ = '.';
+    const auto octet = static_cast<unsigned>(address[i]);
+    if (octet >= 100) *out++ = static_cast<char>('0' + octet / 100);
+    if (octet >= 10) *out++ = static_cast<char>('0' + octet / 10 % 10);
+    *out++ = static_cast<char>('0' + octet % 10);
+  }
+  return out;
+}
+
 std::string IpAddress::to_string() const {
   if (is_v4()) {
-    // Dotted quad by hand: glibc's inet_ntop formats IPv4 with sprintf, which
-    // showed in the profile of a sweep printing one line per target.
-    char text[16];
-    char* end = text;
-    for (std::size_t i = 0; i < 4; ++i) {
-      if (i != 0) *end++ = '.';
-      end = std::to_chars(end, text + sizeof text, static_cast<unsigned>(bytes_[i])).ptr;
-    }
-    return std::string(text, end);
+    char text[ipv4_text_max_size];
+    return std::string(text, write_ipv4_text(text, v4()));
   }
   char buffer[INET6_ADDRSTRLEN + 16] = {};
   inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), buffer, sizeof(buffer));

@@ -4,6 +4,7 @@
 // address type of every layer below net/ (net/ converts to asio::ip::address).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -54,5 +55,13 @@ class IpAddress {
 struct IpAddressHash {
   std::size_t operator()(const IpAddress& address) const noexcept;
 };
+
+/// Longest IPv4 dotted quad: "255.255.255.255".
+inline constexpr std::size_t ipv4_text_max_size = 15;
+
+/// Writes the dotted quad of `address` (as IpAddress::to_string) to `out`,
+/// which has room for ipv4_text_max_size characters; returns the end. For
+/// callers that format many addresses without a string each.
+char* write_ipv4_text(char* out, const Ipv4Address& address) noexcept;
 
 }  // namespace icmpkit::wire

@@ -3,7 +3,12 @@
 // blackhole routes), with our numbers fed in.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -24,6 +29,116 @@ TEST(SweepFormat, TimePrecisionFollowsFping) {
   EXPECT_EQ(fping_time(123400us), "123");
   EXPECT_EQ(fping_time(2000s), "2.000e+06");
   EXPECT_EQ(fping_time(0ns), "0.000");
+}
+
+// fping 5.1's sprint_tm, verbatim but for the buffer: the reference that
+// fping_time's integer arithmetic must reproduce digit for digit.
+std::string fping_sprint_tm(std::int64_t ns) {
+  const double t = static_cast<double>(ns) / 1e6;
+  char buf[64];
+  if (t < 0.0) {
+    std::snprintf(buf, sizeof buf, "%.2g", t);
+  } else if (t < 1.0) {
+    std::snprintf(buf, sizeof buf, "%.3f", t);
+  } else if (t < 10.0) {
+    std::snprintf(buf, sizeof buf, "%.2f", t);
+  } else if (t < 100.0) {
+    std::snprintf(buf, sizeof buf, "%.1f", t);
+  } else if (t < 1000000.0) {
+    std::snprintf(buf, sizeof buf, "%.0f", t);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.3e", t);
+  }
+  return buf;
+}
+
+void expect_like_fping(std::int64_t ns) {
+  const std::string expected = fping_sprint_tm(ns);
+  ASSERT_EQ(fping_time(std::chrono::nanoseconds(ns)), expected) << ns << " ns";
+  char text[fping_time_max_size];
+  ASSERT_EQ(std::string(text, write_fping_time(text, std::chrono::nanoseconds(ns))), expected) << ns << " ns";
+}
+
+TEST(SweepFormat, TimeMatchesPrintfForEveryNanosecondBelowTwoMillis) {
+  for (std::int64_t ns = 0; ns < 2'000'000; ++ns) expect_like_fping(ns);
+}
+
+TEST(SweepFormat, TimeMatchesPrintfAroundEveryPrecisionChange) {
+  for (const std::int64_t edge : {std::int64_t{1'000'000}, std::int64_t{10'000'000}, std::int64_t{100'000'000},
+                                  std::int64_t{1'000'000'000'000}}) {
+    for (std::int64_t ns = edge - 200'000; ns < edge + 200'000; ++ns) expect_like_fping(ns);
+  }
+}
+
+// A value exactly halfway between two outputs (e.g. 62500 ns, "%.3f" of
+// 0.0625) is rounded by printf from the double, not from the integer.
+TEST(SweepFormat, TimeMatchesPrintfOnHalfwayValues) {
+  struct Cut {
+    std::int64_t from, to, unit;
+  };
+  for (const auto& cut : {Cut{0, 1'000'000, 1'000}, Cut{1'000'000, 10'000'000, 10'000},
+                          Cut{10'000'000, 100'000'000, 100'000}, Cut{100'000'000, 1'000'000'000'000, 1'000'000}}) {
+    const std::int64_t step = std::max<std::int64_t>(cut.unit, (cut.to - cut.from) / 200'000 / cut.unit * cut.unit);
+    for (std::int64_t q = cut.from; q < cut.to; q += step) {
+      expect_like_fping(q + cut.unit / 2);
+      expect_like_fping(q + cut.unit / 2 - 1);
+      expect_like_fping(q + cut.unit / 2 + 1);
+    }
+  }
+}
+
+TEST(SweepFormat, TimeMatchesPrintfOnRandomAndExtremeValues) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 1'000'000; ++i) {
+    // Spread over every magnitude from nanoseconds to centuries.
+    const int bits = static_cast<int>(rng() % 63);
+    const auto ns = static_cast<std::int64_t>(rng() >> (63 - bits) >> 1);
+    expect_like_fping(ns);
+    expect_like_fping(-ns);
+  }
+  for (const std::int64_t ns : {std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min(),
+                                no_rtt.count(), std::int64_t{-1}, std::int64_t{-1'500}, std::int64_t{-123'456'789}}) {
+    expect_like_fping(ns);
+  }
+}
+
+TEST(SweepFormat, AppendFormsAppendTheSameText) {
+  const std::string before = "x";
+  auto appended = [&](auto append) {
+    std::string out = before;
+    append(out);
+    return out;
+  };
+  EXPECT_EQ(appended([](std::string& o) { append_fping_time(o, 1234us); }), "x1.23");
+  EXPECT_EQ(appended([](std::string& o) { append_sweep_alive_line(o, "h", false, 37us); }),
+            before + sweep_alive_line("h", false, 37us));
+  EXPECT_EQ(appended([](std::string& o) { append_sweep_alive_line(o, "h", true, std::nullopt); }), "xh");
+  EXPECT_EQ(appended([](std::string& o) { append_sweep_unreachable_line(o, "h", false); }), "xh is unreachable");
+  EXPECT_EQ(appended([](std::string& o) { append_sweep_reply_line(o, "h", 3, 4, 64, 38us, 31us, 20); }),
+            "xh   : [4], 64 bytes, 0.038 ms (0.031 avg, 20% loss)");
+  EXPECT_EQ(appended([](std::string& o) { append_sweep_timeout_line(o, "h", 1, 2, std::nullopt, 100); }),
+            "xh : [2], timed out (NaN avg, 100% loss)");
+  EXPECT_EQ(appended([](std::string& o) {
+              append_sweep_target_summary_line(o, "127.0.0.1", 11, 1, 1, RttTriple{12us, 12us, 12us});
+            }),
+            "x127.0.0.1   : xmt/rcv/%loss = 1/1/0%, min/avg/max = 0.012/0.012/0.012");
+  const std::vector<std::chrono::nanoseconds> mixed{no_rtt, 1500us};
+  EXPECT_EQ(appended([&](std::string& o) { append_sweep_vcount_line(o, "h", 2, mixed); }), "xh  : - 1.50");
+}
+
+TEST(SweepFormat, DuplicateLineMatchesFping) {
+  EXPECT_EQ(sweep_duplicate_line("127.0.0.1", 10, 3, 64, 45us), "127.0.0.1  : duplicate for [3], 64 bytes, 0.045 ms");
+  std::string out = "y";
+  append_sweep_duplicate_line(out, "h", 0, 0, 56, 2s);
+  EXPECT_EQ(out, "yh : duplicate for [0], 56 bytes, 2000 ms");
+}
+
+TEST(SweepFormat, SummaryLineKeepsLongNamesWhole) {
+  const std::string name(300, 'n');
+  EXPECT_EQ(sweep_target_summary_line(name, 10, 3, 2, RttTriple{1s, 2s, 3s}),
+            name + " : xmt/rcv/%loss = 3/2/33%, min/avg/max = 1000/2000/3000");
+  EXPECT_EQ(sweep_target_summary_line("h", 3, UINT32_MAX, 0, RttTriple{1s, 2s, 3s}),
+            "h   : xmt/rcv/%loss = 4294967295/0/100%");
 }
 
 TEST(SweepFormat, DefaultModeLines) {

@@ -3,10 +3,16 @@
 // /31 and /32 keep every address), -f files, mixed IPv4/IPv6.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <random>
+#include <streambuf>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "icmpkit/wire/address.hpp"
@@ -174,6 +180,71 @@ TEST(TargetsFileVisit, HandsOverTheWordsInOrder) {
   EXPECT_EQ(words, (Strings{"127.0.0.1", "::1", "localhost", "host"}));
 }
 
+// for_each_listed before it read in blocks: std::getline per line, the
+// same first-word rule. The block reader must hand over the same words.
+Strings getline_words(const std::string& text) {
+  std::istringstream in(text);
+  Strings words;
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto begin = line.find_first_not_of(" \t\r");
+    if (begin == std::string::npos || line[begin] == '#') continue;
+    auto end = line.find_first_of(" \t\r#", begin);
+    if (end == std::string::npos) end = line.size();
+    words.push_back(line.substr(begin, end - begin));
+  }
+  return words;
+}
+
+Strings listed_words(const std::string& text) {
+  std::istringstream in(text);
+  Strings words;
+  EXPECT_EQ(for_each_listed(in, "test", [&](std::string_view w) { words.emplace_back(w); }), "");
+  return words;
+}
+
+TEST(TargetsFileVisit, LinesAcrossBlockBoundariesAndLongLinesMatchGetline) {
+  std::string text;
+  for (int i = 0; text.size() < 300'000; ++i) text += "10.0." + std::to_string(i % 256) + "." + std::to_string(i / 256) + "\n";
+  text += std::string(200'000, 'x') + " tail\n";  // longer than a block
+  text += "  \t" + std::string(70'000, ' ') + "late.word # comment\n";
+  text += "last-line-without-newline";
+  const Strings words = listed_words(text);
+  EXPECT_EQ(words, getline_words(text));
+  EXPECT_EQ(words.back(), "last-line-without-newline");
+}
+
+TEST(TargetsFileVisit, RandomTextMatchesGetline) {
+  std::mt19937 rng(11);
+  const std::string alphabet = "ab1.:  \t\r\n\n#";
+  for (int round = 0; round < 200; ++round) {
+    std::string text(rng() % 200'000, ' ');
+    for (char& c : text) c = alphabet[rng() % alphabet.size()];
+    if (round % 3 == 0) text += std::string(1, '\0') + "nul\n";
+    ASSERT_EQ(listed_words(text), getline_words(text)) << "round " << round;
+  }
+}
+
+// A stream that fails after handing over part of its text.
+class FailingBuffer : public std::streambuf {
+ public:
+  explicit FailingBuffer(std::string text) : text_(std::move(text)) { setg(text_.data(), text_.data(), text_.data() + text_.size()); }
+
+ protected:
+  int_type underflow() override { throw std::runtime_error("read error"); }
+
+ private:
+  std::string text_;
+};
+
+TEST(TargetsFileVisit, ReadErrorIsReported) {
+  FailingBuffer buffer("127.0.0.1\n127.0.0.2\n");
+  std::istream in(&buffer);
+  Strings words;
+  const auto error = for_each_listed(in, "list.txt", [&](std::string_view w) { words.emplace_back(w); });
+  EXPECT_EQ(error, "cannot read targets from list.txt");
+}
+
 TEST(TargetTable, SlashSixteenKeepsEveryAddressAndNoText) {
   TargetTable table;
   const auto error = for_each_generated({"10.7.0.0/16"}, max_generated_targets,
@@ -266,6 +337,39 @@ TEST(TargetTable, MixesFamiliesAcrossManyChunks) {
   EXPECT_EQ(table.shown(table.size() - 1), "fd00::fff");
   EXPECT_TRUE(table.address(table.size() - 1).is_v6());
   EXPECT_EQ(table.text_bytes(), 0U);
+}
+
+// shown(i, buffer) is the string-free form a sweep's per-target lines use:
+// the same text for every kind of target, and the same width rule.
+TEST(TargetTable, ShownIntoABufferMatchesShown) {
+  TargetTable table;
+  table.add(addr("127.0.0.1"));
+  table.add(addr("255.255.255.255"));
+  table.add(addr("0.0.0.0"));
+  table.add(addr("10.0.0.1"), "host.example");
+  table.add(addr("10.0.0.2"), "10.0.0.2");
+  table.add(addr("::1"));
+  table.add(addr("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255%4294967295"));
+  table.add(addr("fe80::1%3"), "fe80::1%lo");
+  table.add_unresolved("no-such-host.invalid", "cannot resolve host");
+  table.add_unresolved("", "empty host name");
+  std::size_t width = 0;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    TargetTable::ShownBuffer buffer;
+    buffer.fill('#');
+    EXPECT_EQ(table.shown(i, buffer), table.shown(i)) << i;
+    width = std::max(width, table.shown(i).size());
+  }
+  EXPECT_EQ(table.width(), width);
+  EXPECT_EQ(table.text(4), "");  // a literal in canonical form keeps no text
+  EXPECT_EQ(table.text_bytes(), (4 + 12) + (4 + 10) + (4 + 20) + 4);  // unresolved names, "" too
+  for (std::uint32_t v = 0; v < 70'000; ++v) {
+    const std::uint32_t a = v * 65'537u + 11u;
+    const wire::Ipv4Address bytes{std::byte(a >> 24), std::byte(a >> 16), std::byte(a >> 8), std::byte(a)};
+    table.add(wire::IpAddress(bytes));
+    TargetTable::ShownBuffer buffer;
+    ASSERT_EQ(table.shown(table.size() - 1, buffer), wire::IpAddress(bytes).to_string());
+  }
 }
 
 }  // namespace
