@@ -1,16 +1,17 @@
 // PingEngine: pooled probe records found in O(1) from the serial carried in
-// the echo payload, a timer heap and a send heap with lazy deletion (compacted
-// when stale entries outnumber live ones), and per-address sequence spaces.
+// the echo payload, a timer queue and a send queue with lazy deletion
+// (detail::TimeQueue; compacted when stale entries outnumber live ones), and
+// per-address sequence spaces.
 // See engine/ping.hpp.
 #include <algorithm>
 #include <array>
 #include <cassert>
 #include <cstring>
 #include <limits>
-#include <functional>
 #include <utility>
 #include <vector>
 
+#include "icmpkit/engine/detail/time_queue.hpp"
 #include "icmpkit/engine/pacing.hpp"
 #include "icmpkit/engine/ping.hpp"
 #include "icmpkit/wire/detail/bytes.hpp"
@@ -49,10 +50,15 @@ enum class ProbeState : std::uint8_t {
   ended,      // lingering after an error / cancel / send failure
 };
 
-// One probe: 56 bytes on x86-64 (probe_record_size() adds its 24-byte timer entry).
+// One probe: 64 bytes on x86-64 (probe_record_size() adds its 24-byte timer entry).
 struct ProbeRecord {
   TimePoint sent_at{};                 // steady send time
   TimePoint deadline{};                // timeout, or end of lingering
+  // When the probe's one live timer entry fires (valid while timer_armed).
+  // It may be earlier than `deadline`: a deadline moved later (on_sent, the
+  // start of lingering) does not push another entry; the entry, once due, is
+  // pushed again at the deadline (see arm_probe).
+  TimePoint armed_at{};
   std::int64_t sent_realtime_ns = 0;   // 0: unknown
   std::uint32_t generation = 0;
   std::uint32_t session = none;
@@ -64,6 +70,7 @@ struct ProbeRecord {
   ProbeState state = ProbeState::free;
   std::uint8_t duplicates = 0;
   std::uint8_t timer_mark = 0;         // scratch for compact_timers (in the padding)
+  bool timer_armed = false;            // a live timer entry at armed_at is queued
   std::uint32_t send_call_ns = 0;      // how long the send call ran before sent_realtime_ns
 };
 
@@ -101,6 +108,7 @@ class AddressIndex {
     wire::IpAddress address;
     std::uint32_t head = none;  // first session; the free-list link when unused
     std::uint32_t tail = none;
+    std::uint32_t hash = 0;  // as in its slot: erase finds the slot without hashing again
     std::uint16_t next_seq = 0;
   };
 
@@ -132,14 +140,18 @@ class AddressIndex {
       if (slot.hash == h && entries_[slot.entry].address == address) return slot.entry;
     }
     const auto index = take_from_pool(entries_, free_, [](const Entry& e) { return e.head; });
-    entries_[index] = Entry{address, none, none, 0};
+    auto& entry = entries_[index];
+    entry.address = address;
+    entry.head = entry.tail = none;
+    entry.hash = h;
+    entry.next_seq = 0;
     slots_[i] = Slot{index, h};
     ++count_;
     return index;
   }
   // Removes an entry found or inserted before.
   void erase(std::uint32_t index) noexcept {
-    const auto h = static_cast<std::uint32_t>(address_hash(entries_[index].address));
+    const auto h = entries_[index].hash;
     std::size_t hole = h & mask_;
     while (slots_[hole].entry != index) hole = (hole + 1) & mask_;
     // Backward shift: pull later slots of the cluster into the hole when
@@ -200,6 +212,8 @@ struct SessionOptions {
   bool stop_on_reply = false;
   bool send_on_reply = false;
 
+  friend bool operator==(const SessionOptions&, const SessionOptions&) noexcept = default;
+
   static SessionOptions of(const PingOptions& o) noexcept {
     SessionOptions s;
     s.interval = o.interval;
@@ -229,18 +243,6 @@ struct Counts {
   std::uint64_t errors = 0;
   std::uint64_t timeouts = 0;
   std::uint64_t send_failures = 0;
-
-  PingStatistics statistics() const noexcept {
-    PingStatistics s;
-    s.sent = sent;
-    s.received = received;
-    s.duplicates = duplicates;
-    s.late = late;
-    s.errors = errors;
-    s.timeouts = timeouts;
-    s.send_failures = send_failures;
-    return s;
-  }
 };
 
 // A queued retry: the probe index to send again and its attempt number.
@@ -252,9 +254,26 @@ struct RetryNode {
   std::uint8_t attempt = 0;
 };
 
+// Sessions started with the same options (every target of a sweep) share
+// one record: a session keeps its index, not a 64-byte copy it would have
+// to write at the start and read from a cold line at every send.
+struct SharedOptions {
+  SessionOptions options;
+  std::uint32_t users = 0;
+  std::uint32_t free_next = none;
+};
+
+// The RTT statistics of a session with two replies or more. A session keeps
+// its first RTT inline (a one-probe sweep never needs more) and takes one of
+// these, seeded as before, at its second reply.
+struct RttSlot {
+  RttStats stats;
+  std::uint32_t free_next = none;
+};
+
+// 176 bytes on x86-64 (352 with its options and RttStats inline).
 struct Session {
   wire::IpAddress address;
-  SessionOptions options;
   std::uint64_t user_data = 0;
   TimePoint next_fresh_at{};          // when the next new probe index is due
   TimePoint retry_at{};               // when the queued retries became due
@@ -269,14 +288,16 @@ struct Session {
   std::uint32_t address_prev = none;  // the address's session list
   std::uint32_t address_next = none;
   std::uint32_t free_next = none;
+  std::uint32_t options = none;       // in Impl::option_pool
+  std::uint32_t rtt_slot = none;      // in Impl::rtt_pool from the second reply
+  Duration first_rtt{0};              // the first reply's RTT (counts.received >= 1)
   bool live = false;
   bool stopping = false;   // no more sends (cancelled, deadline, stop_on_reply)
   bool cancelled = false;
   bool done = false;       // done event emitted
-  bool deadline_armed = false;  // its deadline timer is in the heap and not stale
+  bool deadline_armed = false;  // its deadline timer is queued and not stale
   std::uint8_t send_mark = 0;   // scratch for compact_sends
   Counts counts;
-  RttStats rtt;
 };
 
 enum class TimerKind : std::uint8_t { probe, session_deadline };
@@ -285,29 +306,24 @@ struct TimerEntry {
   std::uint32_t index;
   std::uint32_t generation;
   TimerKind kind;
-  bool operator>(const TimerEntry& other) const noexcept { return when > other.when; }
 };
 struct SendEntry {
   TimePoint when;
   std::uint32_t session;
   std::uint32_t generation;
-  bool operator>(const SendEntry& other) const noexcept { return when > other.when; }
 };
 
-// Min-heaps kept in plain vectors (std::priority_queue hides the vector, and
-// compaction needs it).
-template <class T>
-void heap_push(std::vector<T>& heap, const T& entry) {
-  heap.push_back(entry);
-  std::push_heap(heap.begin(), heap.end(), std::greater<T>{});
-}
-template <class T>
-void heap_pop(std::vector<T>& heap) {
-  std::pop_heap(heap.begin(), heap.end(), std::greater<T>{});
-  heap.pop_back();
-}
+// Timer lanes (see detail::TimeQueue): each kind of entry is pushed in time
+// order within its kind in a sweep (same timeout, linger or deadline from a
+// growing `now`), so each gets a FIFO lane.
+enum TimerLane : std::size_t { timeout_lane, linger_lane, deadline_lane, timer_lanes };
+// Send lanes: due at once (a new request, a retry, ping -f) and due an
+// interval after a send.
+enum SendLane : std::size_t { now_lane, interval_lane, send_lanes };
+using TimerQueue = detail::TimeQueue<TimerEntry, timer_lanes>;
+using SendQueue = detail::TimeQueue<SendEntry, send_lanes>;
 
-// Stale heap entries are tolerated up to twice the live ones plus this many.
+// Stale queue entries are tolerated up to twice the live ones plus this many.
 constexpr std::size_t heap_compaction_floor = 4096;
 
 IcmpErrorKind error_kind(wire::Family family, std::uint8_t type, std::uint8_t code) noexcept {
@@ -340,8 +356,13 @@ struct PingEngine::Impl {
   AddressIndex addresses;
   std::vector<RetryNode> retry_nodes;
   std::uint32_t free_retry = none;
-  std::vector<TimerEntry> timers;     // min-heap (heap_push / heap_pop)
-  std::vector<SendEntry> sends;       // min-heap
+  std::vector<SharedOptions> option_pool;
+  std::uint32_t free_options = none;
+  std::uint32_t last_options = none;  // the record the last add_target used
+  std::vector<RttSlot> rtt_pool;
+  std::uint32_t free_rtt = none;
+  TimerQueue timers;
+  SendQueue sends;
   TokenBucket bucket;
   std::vector<ProbeEvent> events;
   std::size_t event_head = 0;
@@ -366,6 +387,7 @@ struct PingEngine::Impl {
     unlink_probe(index);
     --live_probes;
     p.state = ProbeState::free;
+    p.timer_armed = false;
     ++p.generation;
     p.session = none;
     p.next = free_probe;
@@ -398,6 +420,66 @@ struct PingEngine::Impl {
   }
   const Session* session_of(TargetId id) const { return const_cast<Impl*>(this)->session_of(id); }
   TargetId id_of(std::uint32_t index) const { return {index, sessions[index].generation}; }
+
+  // --- shared options -----------------------------------------------------------
+  const SessionOptions& options_of(const Session& s) const noexcept { return option_pool[s.options].options; }
+  // Only the last record is compared: a sweep, or a batch of identical
+  // requests, shares one; interleaved option sets just make more records.
+  std::uint32_t acquire_options(const PingOptions& o) {
+    const auto wanted = SessionOptions::of(o);
+    if (last_options != none && option_pool[last_options].options == wanted) {
+      ++option_pool[last_options].users;
+      return last_options;
+    }
+    const auto index = take_from_pool(option_pool, free_options, [](const SharedOptions& r) { return r.free_next; });
+    option_pool[index] = SharedOptions{wanted, 1, none};
+    last_options = index;
+    return index;
+  }
+  void release_options(std::uint32_t index) noexcept {
+    auto& r = option_pool[index];
+    if (--r.users != 0) return;
+    r.free_next = free_options;
+    free_options = index;
+    if (last_options == index) last_options = none;
+  }
+
+  // --- RTT statistics -----------------------------------------------------------
+  // After ++counts.received: the same samples reach the same RttStats as
+  // when every session had one.
+  void add_rtt(Session& s, std::uint32_t session_index, Duration rtt) {
+    if (rtt < Duration::zero()) rtt = Duration::zero();
+    if (s.counts.received == 1) {
+      s.first_rtt = rtt;
+      return;
+    }
+    if (s.rtt_slot == none) {
+      s.rtt_slot = take_from_pool(rtt_pool, free_rtt, [](const RttSlot& r) { return r.free_next; });
+      rtt_pool[s.rtt_slot].stats = RttStats(config.rtt_sample_cap, config.cookie ^ session_index);
+      rtt_pool[s.rtt_slot].stats.add(s.first_rtt);
+    }
+    rtt_pool[s.rtt_slot].stats.add(rtt);
+  }
+  // Fills `r` (zero-initialised) for a session.
+  void rtt_summary(const Session& s, RttSummary& r) const {
+    if (s.rtt_slot != none) {
+      r = rtt_pool[s.rtt_slot].stats.summary();
+      return;
+    }
+    // What RttStats::summary gives for one sample (mdev and jitter 0), without its arithmetic.
+    r.samples = s.counts.received;
+    if (r.samples == 0) return;
+    r.min = r.avg = r.max = s.first_rtt;
+    if (config.rtt_sample_cap > 0) r.p50 = r.p90 = r.p99 = s.first_rtt;
+  }
+  void release_rtt(Session& s) {
+    if (s.rtt_slot == none) return;
+    auto& r = rtt_pool[s.rtt_slot];
+    r.stats = RttStats(0);  // gives its samples' memory back
+    r.free_next = free_rtt;
+    free_rtt = s.rtt_slot;
+    s.rtt_slot = none;
+  }
 
   // --- address index ----------------------------------------------------------
   void attach_address(std::uint32_t index) {
@@ -442,10 +524,10 @@ struct PingEngine::Impl {
     while (s.retry_head != none) pop_retry(s);
   }
 
-  // --- heaps ------------------------------------------------------------------
+  // --- queues ------------------------------------------------------------------
   // Entries are not removed when their probe or session changes (lazy
   // deletion); a sweep that releases targets while their records linger would
-  // then keep rate x linger stale entries. So when a heap holds more than
+  // then keep rate x linger stale entries. So when a queue holds more than
   // twice the entries that can still be live plus a floor, it is rebuilt in
   // O(n) with the live ones only. Each rebuild removes at least half of the
   // entries, so the cost is amortised O(1) per push, and the rebuild is in
@@ -463,44 +545,75 @@ struct PingEngine::Impl {
     }
     if (e.index >= probes.size()) return false;
     const auto& p = probes[e.index];
-    return p.generation == e.generation && p.deadline == e.when && p.state != ProbeState::free;
+    return p.generation == e.generation && p.timer_armed && p.armed_at == e.when && p.state != ProbeState::free;
   }
   bool send_live(const SendEntry& e) const noexcept {
     if (e.session >= sessions.size()) return false;
     const auto& s = sessions[e.session];
     return s.live && s.generation == e.generation && has_more_to_send(s) && e.when == due_of(s);
   }
-  void push_timer(const TimerEntry& entry) {
-    heap_push(timers, entry);
+  void push_timer(const TimerEntry& entry, std::size_t lane) {
+    timers.push(entry, lane);
     if (timers.size() > 2 * (live_probes + armed_deadlines) + heap_compaction_floor) compact_timers();
   }
-  void push_send(const SendEntry& entry) {
-    heap_push(sends, entry);
+  void push_send(const SendEntry& entry, std::size_t lane) {
+    sends.push(entry, lane);
     if (sends.size() > 2 * live_sessions + heap_compaction_floor) compact_sends();
+  }
+  // Sets a probe's deadline. A probe has at most one live timer entry: when
+  // it is queued for no later than `when`, it stays (it is pushed again at
+  // the deadline once due), so answering a probe or moving its timeout by
+  // the send call's duration pushes nothing; a sweep pushes one entry per probe.
+  void arm_probe(std::uint32_t slot, TimePoint when) {
+    auto& p = probes[slot];
+    p.deadline = when;
+    if (p.timer_armed && p.armed_at <= when) return;
+    p.timer_armed = true;
+    p.armed_at = when;
+    push_timer({when, slot, p.generation, TimerKind::probe}, probe_lane(p));
+  }
+  static std::size_t probe_lane(const ProbeRecord& p) noexcept {
+    return p.state == ProbeState::pending || p.state == ProbeState::in_flight ? timeout_lane : linger_lane;
+  }
+  // Drops stale entries and re-arms deferred ones at the head of the timer
+  // queue, so that its top is live and due at its own time.
+  void settle_timers() {
+    while (!timers.empty()) {
+      const auto& e = timers.top();
+      if (!timer_live(e)) {
+        timers.pop();
+        continue;
+      }
+      if (e.kind != TimerKind::probe) return;
+      auto& p = probes[e.index];
+      if (p.deadline <= e.when) return;
+      const auto slot = e.index;
+      timers.pop();
+      p.timer_armed = false;
+      arm_probe(slot, p.deadline);
+    }
   }
   // Live entries of one probe (or session) can only be identical copies (same
   // time, same generation), whichever is processed first makes the others
-  // stale: keep one, so a rebuilt heap holds at most one entry per record.
+  // stale: keep one, so a rebuilt queue holds at most one entry per record.
   void compact_timers() {
-    for (const auto& e : timers) {
+    timers.for_each([this](const TimerEntry& e) {
       if (e.kind == TimerKind::probe && e.index < probes.size()) probes[e.index].timer_mark = 0;
-    }
-    std::erase_if(timers, [this](const TimerEntry& e) {
+    });
+    timers.erase_if([this](const TimerEntry& e) {
       if (!timer_live(e)) return true;
       if (e.kind != TimerKind::probe) return false;  // one deadline entry per session generation
       return std::exchange(probes[e.index].timer_mark, std::uint8_t{1}) != 0;
     });
-    std::make_heap(timers.begin(), timers.end(), std::greater<TimerEntry>{});
   }
   void compact_sends() {
-    for (const auto& e : sends) {
+    sends.for_each([this](const SendEntry& e) {
       if (e.session < sessions.size()) sessions[e.session].send_mark = 0;
-    }
-    std::erase_if(sends, [this](const SendEntry& e) {
+    });
+    sends.erase_if([this](const SendEntry& e) {
       if (!send_live(e)) return true;
       return std::exchange(sessions[e.session].send_mark, std::uint8_t{1}) != 0;
     });
-    std::make_heap(sends.begin(), sends.end(), std::greater<SendEntry>{});
   }
 
   // --- events ---------------------------------------------------------------
@@ -510,20 +623,16 @@ struct PingEngine::Impl {
       event_head = 0;
     }
     const auto& s = sessions[session_index];
-    ProbeEvent e;
-    e.kind = kind;
-    e.target = id_of(session_index);
-    e.address = s.address;
-    e.user_data = s.user_data;
-    if (probe_slot != none) {
-      const auto& p = probes[probe_slot];
-      e.serial = serial_of(probe_slot, p);
-      e.seq = wire::EchoSeq(p.seq);
-      e.probe_index = p.probe_index;
-      e.attempt = p.attempt;
+    // Built in place, every member given (a ProbeEvent is ~130 bytes, two
+    // per probe in a sweep; value-initialising it first cost a block clear).
+    if (probe_slot == none) {
+      events.emplace_back(kind, id_of(session_index), s.address, s.user_data, std::uint64_t{0}, wire::EchoSeq(0),
+                          std::uint32_t{0}, std::uint32_t{0}, std::move(outcome));
+      return;
     }
-    e.outcome = std::move(outcome);
-    events.push_back(std::move(e));
+    const auto& p = probes[probe_slot];
+    events.emplace_back(kind, id_of(session_index), s.address, s.user_data, serial_of(probe_slot, p),
+                        wire::EchoSeq(p.seq), p.probe_index, std::uint32_t{p.attempt}, std::move(outcome));
   }
 
   // Ends an awaiting probe with `outcome` and lets it linger.
@@ -536,24 +645,24 @@ struct PingEngine::Impl {
     --awaiting_total;
     push_event(EventKind::outcome, session_index, slot, std::move(outcome));
     p.state = linger_state;
-    p.deadline = now + config.linger;
-    push_timer({p.deadline, slot, p.generation, TimerKind::probe});
+    arm_probe(slot, now + config.linger);
     maybe_done(session_index);
   }
 
   // Retries are due as soon as their timeout fired; new probes at their interval.
   static TimePoint due_of(const Session& s) noexcept { return s.retry_head == none ? s.next_fresh_at : s.retry_at; }
 
-  static bool has_more_to_send(const Session& s) noexcept {
+  bool has_more_to_send(const Session& s) const noexcept {
     if (s.stopping) return false;
     if (s.retry_head != none) return true;
-    return s.options.count == 0 || s.next_index < s.options.count;
+    const auto count = options_of(s).count;
+    return count == 0 || s.next_index < count;
   }
 
-  void schedule_send(std::uint32_t session_index) {
+  void schedule_send(std::uint32_t session_index, std::size_t lane = now_lane) {
     auto& s = sessions[session_index];
     if (!has_more_to_send(s)) return;
-    push_send({due_of(s), session_index, s.generation});
+    push_send({due_of(s), session_index, s.generation}, lane);
   }
 
   void maybe_done(std::uint32_t session_index) {
@@ -587,7 +696,12 @@ struct PingEngine::Impl {
   std::uint32_t find_probe(const wire::IpAddress& address, std::uint16_t seq, ConstBytes payload,
                            bool& cookie_mismatch) {
     cookie_mismatch = false;
-    if (!payload.empty()) {
+    if (payload.size() >= 8) {
+      if (wire::detail::load_be64(payload, 0) != config.cookie) {
+        cookie_mismatch = true;
+        return none;
+      }
+    } else if (!payload.empty()) {
       std::array<std::byte, 8> cookie{};
       wire::detail::store_be64(cookie, 0, config.cookie);
       const auto n = std::min<std::size_t>(payload.size(), 8);
@@ -665,12 +779,13 @@ struct PingEngine::Impl {
       case ProbeState::in_flight: {
         ++s.counts.received;
         ++total.received;
-        s.rtt.add(reply.rtt);
+        add_rtt(s, session_index, reply.rtt);
         total_rtt.add(reply.rtt);
         finish_probe(slot, now, reply, ProbeState::answered);
-        if (s.options.stop_on_reply) {
+        const auto& o = options_of(s);
+        if (o.stop_on_reply) {
           stop_session(session_index, now, false);
-        } else if (s.options.send_on_reply && s.next_fresh_at > now) {
+        } else if (o.send_on_reply && s.next_fresh_at > now) {
           // ping -f: a reply releases the next probe instead of the interval.
           s.next_fresh_at = now;
           schedule_send(session_index);
@@ -722,10 +837,6 @@ struct PingEngine::Impl {
     return cookie_mismatch ? none : slot;
   }
 
-  void schedule_timeout(std::uint32_t slot) {
-    const auto& p = probes[slot];
-    push_timer({p.deadline, slot, p.generation, TimerKind::probe});
-  }
 };
 
 PingEngine::PingEngine(const EngineConfig& config) : impl_(std::make_unique<Impl>(config)) {}
@@ -751,16 +862,15 @@ Result<TargetId> PingEngine::add_target(const wire::IpAddress& address, const Pi
   s.generation = generation;
   s.live = true;
   s.address = address;
-  s.options = SessionOptions::of(options);
+  s.options = m.acquire_options(options);
   s.user_data = user_data;
   s.next_fresh_at = now;
-  s.rtt = RttStats(m.config.rtt_sample_cap, m.config.cookie ^ index);
   m.attach_address(index);
   ++m.live_sessions;
   if (options.deadline) {
     s.deadline_armed = true;
     ++m.armed_deadlines;
-    m.push_timer({now + *options.deadline, index, generation, TimerKind::session_deadline});
+    m.push_timer({now + *options.deadline, index, generation, TimerKind::session_deadline}, deadline_lane);
   }
   m.schedule_send(index);
   m.maybe_done(index);  // count == 0 && deadline == 0 cannot finish here; count >= 1 sends first
@@ -787,9 +897,11 @@ void PingEngine::release(TargetId target) {
   m.detach_address(target.index);
   m.clear_retries(*s);
   m.disarm_deadline(*s);
+  m.release_rtt(*s);
+  m.release_options(s->options);
+  s->options = none;
   s->live = false;
   ++s->generation;
-  s->rtt = RttStats(0);
   s->free_next = m.free_session;
   m.free_session = target.index;
   --m.live_sessions;
@@ -805,9 +917,9 @@ std::optional<Transmit> PingEngine::poll_transmit(TimePoint now, MutableBytes ou
   auto& m = *impl_;
   handle_timeout(now);
   while (!m.sends.empty()) {
-    const auto entry = m.sends.front();
+    const auto entry = m.sends.top();
     if (!m.send_live(entry)) {
-      heap_pop(m.sends);
+      m.sends.pop();
       continue;
     }
     auto& s = m.sessions[entry.session];
@@ -816,7 +928,7 @@ std::optional<Transmit> PingEngine::poll_transmit(TimePoint now, MutableBytes ou
       ++m.counters.rate_limited;
       return std::nullopt;
     }
-    heap_pop(m.sends);
+    m.sends.pop();
     const auto session_index = entry.session;
     std::uint32_t probe_index;
     std::uint8_t attempt = 0;
@@ -826,12 +938,13 @@ std::optional<Transmit> PingEngine::poll_transmit(TimePoint now, MutableBytes ou
       attempt = retry.attempt;
     } else {
       probe_index = s.next_index++;
-      s.next_fresh_at = now + s.options.interval;
+      s.next_fresh_at = now + m.options_of(s).interval;
     }
     const auto slot = m.acquire_probe();
     auto& session = m.sessions[session_index];  // acquire_probe does not touch sessions; keep the name clear
     auto& address_entry = m.addresses[session.address_entry];
     auto& p = m.probes[slot];
+    const auto& options = m.options_of(session);
     p.state = ProbeState::pending;
     p.probe_index = probe_index;
     p.attempt = attempt;
@@ -839,16 +952,17 @@ std::optional<Transmit> PingEngine::poll_transmit(TimePoint now, MutableBytes ou
     p.sent_at = now;
     p.sent_realtime_ns = 0;
     p.duplicates = 0;
-    p.deadline = now + backoff_timeout(session.options.timeout, session.options.backoff, attempt);
     m.link_probe(session, session_index, slot);
     ++session.awaiting;
     ++m.awaiting_total;
-    m.schedule_send(session_index);
+    // The next send: queued retries are due now, a new probe an interval on.
+    m.schedule_send(session_index, session.retry_head != none ? now_lane : interval_lane);
 
-    const std::size_t payload = session.options.payload_size;
+    const std::size_t payload = options.payload_size;
     const std::size_t length = wire::icmp_header_size + payload;
+    const auto timeout_at = now + backoff_timeout(options.timeout, options.backoff, attempt);
     if (out.size() < length) {
-      m.schedule_timeout(slot);
+      m.arm_probe(slot, timeout_at);
       ++session.counts.send_failures;
       ++m.total.send_failures;
       m.finish_probe(slot, now, SendError{make_error_code(errc::buffer_too_small)}, ProbeState::ended);
@@ -871,24 +985,24 @@ std::optional<Transmit> PingEngine::poll_transmit(TimePoint now, MutableBytes ou
     auto data = out.subspan(wire::icmp_header_size, payload);
     const auto head = std::min(payload, probe_header_size);
     std::copy(header.begin(), header.begin() + static_cast<std::ptrdiff_t>(head), data.begin());
-    if (session.options.pattern_size == 0) {
+    if (options.pattern_size == 0) {
       std::fill(data.begin() + static_cast<std::ptrdiff_t>(head), data.end(), std::byte{0});
     } else {
       for (std::size_t i = head; i < payload; ++i) {
-        data[i] = session.options.pattern[(i - head) % session.options.pattern_size];
+        data[i] = options.pattern[(i - head) % options.pattern_size];
       }
     }
     if (v4 && m.config.compute_checksum) wire::set_icmpv4_checksum(out.first(length));
-    m.schedule_timeout(slot);
+    m.arm_probe(slot, timeout_at);
 
     Transmit t;
     t.destination = session.address;
     t.length = length;
     t.handle = {slot, p.generation};
     t.target = m.id_of(session_index);
-    t.ttl = session.options.ttl;
-    t.tos = session.options.tos;
-    t.dont_fragment = session.options.dont_fragment;
+    t.ttl = options.ttl;
+    t.tos = options.tos;
+    t.dont_fragment = options.dont_fragment;
     return t;
   }
   return std::nullopt;
@@ -906,10 +1020,7 @@ void PingEngine::on_sent(ProbeHandle handle, TimePoint now, std::optional<std::c
   p.send_call_ns = static_cast<std::uint32_t>(
       std::clamp<std::int64_t>(send_call.count(), 0, std::numeric_limits<std::uint32_t>::max()));
   // The timeout runs from the real send time.
-  if (now > p.sent_at) {
-    p.deadline += now - p.sent_at;
-    m.schedule_timeout(handle.slot);
-  }
+  if (now > p.sent_at) m.arm_probe(handle.slot, p.deadline + (now - p.sent_at));
   p.sent_at = now;
   ++s.counts.sent;
   ++m.total.sent;
@@ -1017,9 +1128,9 @@ void PingEngine::on_quoted_error(TimePoint now, const wire::IpAddress& source, c
 
 void PingEngine::handle_timeout(TimePoint now) {
   auto& m = *impl_;
-  while (!m.timers.empty() && m.timers.front().when <= now) {
-    const auto entry = m.timers.front();
-    heap_pop(m.timers);
+  while (!m.timers.empty() && m.timers.top().when <= now) {
+    const auto entry = m.timers.top();
+    m.timers.pop();
     if (entry.kind == TimerKind::session_deadline) {
       if (entry.index < m.sessions.size()) {
         auto& s = m.sessions[entry.index];
@@ -1031,14 +1142,20 @@ void PingEngine::handle_timeout(TimePoint now) {
       continue;
     }
     if (entry.index >= m.probes.size()) continue;
+    if (!m.timer_live(entry)) continue;  // stale
     auto& p = m.probes[entry.index];
-    if (p.generation != entry.generation || p.deadline != entry.when) continue;  // stale
+    p.timer_armed = false;
+    if (p.deadline > entry.when) {
+      // Deferred (see arm_probe): due at the deadline, in its order.
+      m.arm_probe(entry.index, p.deadline);
+      continue;
+    }
     switch (p.state) {
       case ProbeState::pending:
       case ProbeState::in_flight: {
         auto& s = m.sessions[p.session];
         const auto session_index = p.session;
-        const bool retry = !s.stopping && p.attempt < s.options.retries;
+        const bool retry = !s.stopping && p.attempt < m.options_of(s).retries;
         ++s.counts.timeouts;
         ++m.total.timeouts;
         if (retry) {
@@ -1067,11 +1184,11 @@ std::optional<TimePoint> PingEngine::next_deadline() const {
     if (!best || t < *best) best = t;
   };
   // Drop stale heads so the answer is exact (lazy deletion).
-  while (!m.timers.empty() && !m.timer_live(m.timers.front())) heap_pop(m.timers);
-  if (!m.timers.empty()) consider(m.timers.front().when);
-  while (!m.sends.empty() && !m.send_live(m.sends.front())) heap_pop(m.sends);
+  m.settle_timers();
+  if (!m.timers.empty()) consider(m.timers.top().when);
+  while (!m.sends.empty() && !m.send_live(m.sends.top())) m.sends.pop();
   if (!m.sends.empty()) {
-    auto when = m.sends.front().when;
+    auto when = m.sends.top().when;
     if (auto token = m.bucket.next_available(when); token && *token > when) when = *token;
     consider(when);
   }
@@ -1093,8 +1210,16 @@ bool PingEngine::has_events() const noexcept { return impl_->event_head < impl_-
 PingStatistics PingEngine::stats(TargetId target) const {
   const auto* s = impl_->session_of(target);
   if (s == nullptr) return {};
-  auto out = s->counts.statistics();
-  out.rtt = s->rtt.summary();
+  // Filled in place (copying a built summary in stalled on store forwarding).
+  PingStatistics out;
+  out.sent = s->counts.sent;
+  out.received = s->counts.received;
+  out.duplicates = s->counts.duplicates;
+  out.late = s->counts.late;
+  out.errors = s->counts.errors;
+  out.timeouts = s->counts.timeouts;
+  out.send_failures = s->counts.send_failures;
+  impl_->rtt_summary(*s, out.rtt);
   return out;
 }
 

@@ -39,26 +39,33 @@
 // or the realtime difference is negative or disagrees with the monotonic one by
 // more than a second (the wall clock was stepped), it is now - steady send time.
 //
-// Memory. Per probe in flight or lingering: probe_record_size() bytes (80 on
-// x86-64: a 56-byte pooled record plus its 24-byte timer-heap entry), reused:
-// once the pool, heaps, retry queues and event queue have grown to the peak
+// Memory. Per probe in flight or lingering: probe_record_size() bytes (88 on
+// x86-64: a 64-byte pooled record plus its 24-byte timer entry), reused:
+// once the pool, queues, retry queues and event queue have grown to the peak
 // load, sending and matching allocate nothing (measured with a counting
 // allocator in tests/unit/engine/ping_alloc_test.cpp). Per target:
-// target_record_size() bytes (368 on x86-64) plus its RTT samples (8 bytes
-// each from the second one, up to EngineConfig::rtt_sample_cap, grown on
-// demand) plus, per distinct address, a 36-byte pooled entry and 16 to 32
-// bytes of open-addressing table, shared by every request to that address.
-// Records, entries and table are reused: a sweep of single-probe targets
-// allocates nothing per target once they have grown to its window.
-// Timers and sends sit in heaps with lazy deletion: an entry whose probe or
-// request has moved on or been released stays until it reaches the top, so a
+// target_record_size() bytes (192 on x86-64); from its second reply, a
+// 144-byte pooled RttStats plus its samples (8 bytes each, up to
+// EngineConfig::rtt_sample_cap, grown on demand); per distinct address, a
+// 40-byte pooled entry and 16 to 32 bytes of open-addressing table, shared by
+// every request to that address. Requests started one after another with
+// equal options (a sweep) share one pooled copy of them. Records, entries and
+// table are reused: a sweep of single-probe targets allocates nothing per
+// target once they have grown to its window.
+// Timers and sends sit in queues with lazy deletion (detail::TimeQueue: FIFO
+// lanes, O(1) for entries pushed in time order as a sweep pushes them, in
+// front of a binary heap for the others). A probe has at most one live timer
+// entry: a deadline moved later (the send call returning, the start of
+// lingering) pushes nothing; the entry, once due, is pushed again at the
+// deadline (next_deadline() stays exact). An entry whose probe or request
+// has moved on or been released stays until it reaches the front, so a
 // sweep that releases targets while their records would linger could keep
-// rate x linger stale entries. Each heap is therefore rebuilt in place, in
+// rate x timeout stale entries. Each queue is therefore rebuilt in place, in
 // O(n), with only its live entries whenever it holds more than twice the
 // entries that can still be live (probe records not free plus requests with
 // a pending deadline; for sends, live requests) plus 4096: at most about
 // 2 x (probes in flight or lingering) + 4096 timer entries, amortised O(1)
-// per entry. pending_timers() and pending_sends() report the heap sizes.
+// per entry. pending_timers() and pending_sends() report the queue sizes.
 //
 // Thread safety: none; use one engine from one thread (or a strand).
 #pragma once
@@ -226,7 +233,7 @@ class PingEngine {
   const EngineCounters& counters() const noexcept;
   std::size_t targets() const noexcept;     ///< Requests not yet released.
   std::size_t in_flight() const noexcept;   ///< Probes sent and awaiting an outcome.
-  /// Entries in the timer heap (probe timeouts, lingering records, request
+  /// Entries in the timer queue (probe timeouts, lingering records, request
   /// deadlines), stale ones not yet dropped included; see "Memory". For
   /// tests and monitoring.
   std::size_t pending_timers() const noexcept;
