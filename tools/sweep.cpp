@@ -150,6 +150,13 @@ class StderrBlock {
     buffer_ += '\n';
     if (buffer_.size() >= flush_at) flush();
   }
+  // A line that `write(std::string&)` appends straight into the block.
+  template <class Write>
+  void line_with(Write&& write) {
+    write(buffer_);
+    buffer_ += '\n';
+    if (buffer_.size() >= flush_at) flush();
+  }
   void flush() {
     if (buffer_.empty()) return;
     std::fwrite(buffer_.data(), 1, buffer_.size(), stderr);
@@ -283,8 +290,7 @@ void Sweep::on_probe(std::uint64_t slot, const engine::ProbeEvent& e) {
                .dump());
     } else if (show_probes) {
       clear_progress();
-      err_line(fmt::format("{:<{}} : duplicate for [{}], {} bytes, {} ms", targets_.shown(flight.target), width_,
-                           e.probe_index, reply.size, fping_time(reply.rtt)));
+      err_line(sweep_duplicate_line(targets_.shown(flight.target), width_, e.probe_index, reply.size, reply.rtt));
     }
     return;
   }
@@ -487,15 +493,18 @@ int Sweep::run() {
     // fping prints the per-target summaries on stderr, after a blank line
     // unless -q.
     if (!f_.quiet) err.line("");
+    TargetTable::ShownBuffer shown_buffer;
     for (std::size_t i = 0; i < targets_.size(); ++i) {
       if (!targets_.has_address(i)) continue;
-      const std::string shown = targets_.shown(i);
+      const std::string_view shown = targets_.shown(i, shown_buffer);
       if (f_.vcount) {
         const auto probes = std::span<const nanoseconds>(rtts_).subspan(i * *f_.vcount, *f_.vcount);
-        err.line(sweep_vcount_line(shown, width_, probes));
+        err.line_with([&](std::string& out) { append_sweep_vcount_line(out, shown, width_, probes); });
       } else {
         const Tally& t = tallies_[i];
-        err.line(sweep_target_summary_line(shown, width_, t.sent, t.received, triple(t)));
+        err.line_with([&](std::string& out) {
+          append_sweep_target_summary_line(out, shown, width_, t.sent, t.received, triple(t));
+        });
       }
     }
   }
