@@ -37,6 +37,11 @@ bool is_cancelled(const engine::Outcome& outcome) { return std::holds_alternativ
 constexpr std::size_t sends_per_drain = sys::max_batch;
 // The error queue is read at least this often while the socket is drained.
 constexpr auto error_queue_period = std::chrono::milliseconds(1);
+// A pump that sent and read at least this many datagrams makes the next
+// one run with the socket out of the reactor (see pump): a burst then costs
+// two epoll_ctl calls instead of an epoll wake-up per datagram, while a
+// flood, one probe per pump, never pays for them.
+constexpr std::size_t burst_work = sys::max_batch;
 // Batched reads per drain at most (x sys::max_batch datagrams), so a socket
 // that never runs dry cannot starve timers and sends.
 constexpr std::size_t max_drain_rounds = 256;
@@ -105,10 +110,11 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     std::size_t max_payload = 0;
     std::size_t receive_buffer = 0;
     std::size_t in_flight_cap = 0;
-    std::uint64_t drops = 0;  // highest SO_RXQ_OVFL count seen
     bool error_queue_pending = true;  // the error queue may hold records
     engine::TimePoint error_queue_read_at{};
     bool pump_posted = false;
+    std::size_t datagrams_read = 0;  // ever: a pump's work is the difference
+    std::size_t last_pump_work = 0;  // datagrams sent and read by the last pump
   };
 
   Impl(const asio::any_io_executor& ex, const PingerOptions& o)
@@ -132,6 +138,9 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     open_options.mode = options.mode;
     open_options.receive_timestamps = options.kernel_timestamps;
     open_options.receive_ttl = options.reply_ttl;
+    // Drops are read when asked for (socket_stats: SO_MEMINFO, exact then),
+    // not from a control message on every reply.
+    open_options.receive_drop_count = false;
     // Replies' TOS and destination are never reported: each control message
     // costs the kernel time on every reply of a sweep.
     open_options.receive_tos = false;
@@ -176,7 +185,6 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
       // in-flight cap below then follows what was obtained.
       if (auto size = sys::set_receive_buffer(l.socket.ref(), options.receive_buffer)) l.receive_buffer = *size;
     }
-    l.drops = 0;
     l.error_queue_pending = true;
     l.engine.emplace(config);
     update_receive_side(l, 56);
@@ -435,6 +443,11 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
   // replies fit in the receive buffer: a fast sweep must not overrun it.
   void pump(Lane& l) {
     if (!l.engine || shut_down) return;
+    if (l.last_pump_work >= burst_work && !l.receiving && !l.waiting_write && l.socket.is_open()) {
+      l.socket.suspend_readiness();
+    }
+    const std::size_t read_before = l.datagrams_read;
+    std::size_t sent = 0;
     if (!drain_socket(l)) return;
     auto now = engine::Clock::now();
     l.engine->handle_timeout(now);
@@ -447,12 +460,15 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
         l.outbox.push(*t);
         ++built;
       }
+      sent += built;
       if (built == 0) break;  // nothing due, or the cap holds (replies or the timer resume)
       blocked = !flush(l);
       if (!drain_socket(l)) return;
       now = engine::Clock::now();
     }
+    l.last_pump_work = sent + (l.datagrams_read - read_before);
     if (blocked && !l.waiting_write) {
+      if (!resume_readiness(l)) return;
       l.waiting_write = true;
       l.socket.async_wait(icmp_socket::wait_type::wait_write,
                           [self = shared_from_this(), &l](std::error_code ec) {
@@ -463,7 +479,12 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
                           });
     }
     drain_events(l);
-    if (l.requests > 0 && !l.receiving && l.socket.is_open()) start_receive(l);
+    // A pump already posted (targets started by the events above) waits
+    // instead: the socket stays out of the reactor until the burst is over.
+    if (l.requests > 0 && !l.receiving && !l.pump_posted && l.socket.is_open()) {
+      if (!resume_readiness(l)) return;
+      start_receive(l);
+    }
     if (l.requests == 0 && (l.receiving || l.waiting_write) && l.socket.is_open()) {
       // Idle: no pending operation may keep the caller's io_context running.
       std::error_code ignored;
@@ -509,6 +530,15 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
       l.timer_at.reset();
       self->pump(l);
     });
+  }
+
+  // Back into the reactor before a wait. False when the lane failed.
+  bool resume_readiness(Lane& l) {
+    std::error_code ec;
+    l.socket.resume_readiness(ec);
+    if (!ec) return true;
+    fail_lane(l, ec);
+    return false;
   }
 
   void start_receive(Lane& l) {
@@ -568,10 +598,10 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
         return false;
       }
       const auto now = engine::Clock::now();
+      l.datagrams_read += *count;
       for (std::size_t i = 0; i < *count; ++i) {
         const auto& datagram = l.slots[i].datagram();
         if (!datagram) continue;  // malformed raw IPv4 header: consumed, skipped
-        if (datagram->dropped) l.drops = std::max<std::uint64_t>(l.drops, *datagram->dropped);
         engine::DatagramIn d;
         d.source = datagram->source;
         d.icmp = datagram->icmp;
@@ -750,9 +780,7 @@ SocketStats Pinger::socket_stats(wire::Family family) const {
   if (!l.socket.is_open()) return out;
   out.receive_buffer = l.receive_buffer;
   out.in_flight_cap = l.in_flight_cap;
-  out.kernel_drops = l.drops;
-  // The exact count now: SO_RXQ_OVFL only arrives with a later datagram.
-  if (auto drops = sys::receive_drops(l.socket.ref())) out.kernel_drops = std::max<std::uint64_t>(out.kernel_drops, *drops);
+  if (auto drops = sys::receive_drops(l.socket.ref())) out.kernel_drops = *drops;
   return out;
 }
 

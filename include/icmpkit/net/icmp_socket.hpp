@@ -247,6 +247,21 @@ class basic_icmp_socket {
     ec.clear();
   }
 
+  /// Takes the open socket out of the reactor (pending operations complete
+  /// with operation_aborted) for a stretch of non-blocking work: registered,
+  /// the kernel wakes the reactor's epoll entry for every datagram queued
+  /// and every send completed, which costs a sweep's burst a few percent.
+  /// Asynchronous operations and the blocking send_to/receive need
+  /// resume_readiness() first.
+  void suspend_readiness() noexcept { state_->detach(); }
+  /// Puts a suspended socket back into the reactor (nothing when it is not
+  /// suspended). Errors: asio errors from registration.
+  void resume_readiness(std::error_code& ec) {
+    ec.clear();
+    if (readiness_suspended()) state_->descriptor.assign(native_handle(), ec);
+  }
+  bool readiness_suspended() const noexcept { return is_open() && !state_->descriptor.is_open(); }
+
   /// Cancels pending asynchronous operations (operation_aborted).
   /// Errors: asio::error::bad_descriptor when not open.
   void cancel() {

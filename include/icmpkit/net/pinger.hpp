@@ -86,7 +86,7 @@ struct SocketStats {
   /// The probes-in-flight cap in force (0: none).
   std::size_t in_flight_cap = 0;
   /// Datagrams the kernel dropped because the receive buffer was full
-  /// (SO_RXQ_OVFL / SO_MEMINFO): replies lost without any probe's fault.
+  /// (SO_MEMINFO, read when asked): replies lost without any probe's fault.
   std::uint64_t kernel_drops = 0;
 };
 
