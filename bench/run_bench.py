@@ -4,7 +4,8 @@ the machine's "speed of light" (bench/speed_of_light), side by side in one run,
 same loopback targets (127.0.0.1 + i), every process bounded in time.
 
 Scenarios
-  wire       Google Benchmark microbenchmarks of the codec (bench/wire_bench)
+  wire       Google Benchmark microbenchmarks: the codec (bench/wire_bench) and
+             the ping engine per target on a fake clock (bench/engine_bench)
   sweep      N targets (default 65,536), one probe each, as fast as possible
   flood      one target, N probes back to back (icmpkit ping vs `ping -f -c N`)
   sustained  N targets (default 100,000) at 1 probe/s each for D seconds
@@ -565,18 +566,20 @@ class Bench:
     # -- the scenarios
 
     def wire(self) -> None:
-        exe = os.path.join(os.path.dirname(self.sol), "wire_bench")
-        print("\n== wire: Google Benchmark microbenchmarks (encode/decode/checksum, no sockets)")
-        if not os.access(exe, os.X_OK):
-            print("   wire_bench not built (libbenchmark-dev missing?)")
-            return
-        argv = [exe, f"--benchmark_min_time={0.05 if self.cfg.quick else 0.5}"]
-        run = Run("wire_bench", "", argv)
-        execute(run, self.cfg.tool_timeout, lambda r: None)
-        text = run.stdout.tail.decode(errors="replace")
-        print("\n".join("   " + line for line in text.rstrip().splitlines()))
-        if run.status != "ok":
-            print(f"   wire_bench: {run.status} {run.note}")
+        print("\n== wire: Google Benchmark microbenchmarks, no sockets: the codec (encode/decode/checksum)"
+              " and the ping engine's cost per target of a sweep on a fake clock")
+        for name in ("wire_bench", "engine_bench"):
+            exe = os.path.join(os.path.dirname(self.sol), name)
+            if not os.access(exe, os.X_OK):
+                print(f"   {name} not built (libbenchmark-dev missing?)")
+                continue
+            argv = [exe, f"--benchmark_min_time={0.05 if self.cfg.quick else 0.5}"]
+            run = Run(name, "", argv)
+            execute(run, self.cfg.tool_timeout, lambda r: None)
+            text = run.stdout.tail.decode(errors="replace")
+            print("\n".join("   " + line for line in text.rstrip().splitlines()))
+            if run.status != "ok":
+                print(f"   {name}: {run.status} {run.note}")
 
     def sweep(self) -> None:
         n = self.cfg.sweep_targets
