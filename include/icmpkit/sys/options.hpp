@@ -91,6 +91,14 @@ Icmpv6FilterWords default_icmpv6_filter_words() noexcept;
 Result<void> attach_icmpv4_filter(SocketRef socket,
                                   std::optional<wire::EchoId> only_id = std::nullopt) noexcept;
 
+/// Sets the raw IPv4 socket's ICMP_FILTER type mask (Linux): the types the
+/// BPF program above passes (sys/bpf.hpp, icmpv4_blocked_types_mask), tested
+/// by the kernel before it even clones a packet for the socket, so our own
+/// echo requests looping back on lo and other programs' ICMP cost nothing.
+/// This is what open() installs; the BPF program is for identifier filtering.
+/// Errors: errc::operation_not_supported on v6 or dgram; OS error.
+Result<void> set_icmpv4_type_filter(SocketRef socket) noexcept;
+
 /// Removes any classic BPF filter (SO_DETACH_FILTER).
 Result<void> detach_filter(SocketRef socket) noexcept;
 

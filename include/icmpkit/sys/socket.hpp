@@ -61,8 +61,9 @@ struct OpenOptions {
   bool receive_timestamps = true;  ///< SO_TIMESTAMPNS (software receive time, CLOCK_REALTIME).
   bool receive_errors = true;      ///< IP_RECVERR / IPV6_RECVERR: ICMP errors via the error queue.
   bool receive_pktinfo = true;     ///< IP_PKTINFO / IPV6_RECVPKTINFO: destination and interface.
-  /// Raw sockets only: a classic BPF filter on v4 and ICMPV6_FILTER on v6
-  /// that let through echo replies and ICMP error messages only.
+  /// Raw sockets only: the ICMP_FILTER type mask on v4 and ICMPV6_FILTER on
+  /// v6, which let through echo replies and ICMP error messages only (and on
+  /// v4 ICMP types 32 and up, which the mask cannot name).
   bool install_kernel_filter = true;
   /// Software transmit timestamps (SO_TIMESTAMPING, see set_transmit_timestamps
   /// in sys/options.hpp): each sent probe then also yields an error-queue

@@ -160,9 +160,11 @@ Result<void> attach_icmpv4_filter(SocketRef socket, std::optional<wire::EchoId> 
   if (detail::system_calls().setsockopt(socket.fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) != 0) {
     return last_error();
   }
-  // The type mask first stops what the program would drop anyway, before
-  // the kernel clones it for this socket (raw_v4_input): a sweep's own
-  // requests loop back on lo, and each clone costs about as much as a reply.
+  return {};
+}
+
+Result<void> set_icmpv4_type_filter(SocketRef socket) noexcept {
+  if (socket.family != wire::Family::v4 || socket.kind != SocketKind::raw) return errc::operation_not_supported;
   const std::uint32_t blocked = icmpv4_blocked_types_mask();
   if (detail::system_calls().setsockopt(socket.fd, SOL_RAW, icmpv4_type_filter_option, &blocked, sizeof blocked) != 0) {
     return last_error();

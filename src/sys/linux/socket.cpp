@@ -99,7 +99,7 @@ Result<void> apply_options(SocketRef socket, const OpenOptions& options) noexcep
   }
   if (options.install_kernel_filter && socket.kind == SocketKind::raw) {
     if (socket.family == wire::Family::v4) {
-      if (auto r = attach_icmpv4_filter(socket); !r) return r;
+      if (auto r = set_icmpv4_type_filter(socket); !r) return r;
     } else {
       if (auto r = set_icmpv6_filter(socket, default_icmpv6_filter_words()); !r) return r;
     }

@@ -57,11 +57,14 @@ TEST(SocketOpen, AutomaticFallsBackToRawOnEacces) {
   EXPECT_TRUE(option_was_set(*kernel, 58, 1));
 }
 
-TEST(SocketOpen, RawV4GetsBpfFilter) {
+TEST(SocketOpen, RawV4GetsTheIcmpTypeFilter) {
   FakeKernel kernel;
   auto socket = IcmpSocket::open(wire::Family::v4, OpenOptions{.mode = SocketMode::raw});
   ASSERT_TRUE(socket);
-  EXPECT_TRUE(option_was_set(*kernel, SOL_SOCKET, SO_ATTACH_FILTER));
+  // ICMP_FILTER (SOL_RAW, option 1): checked before the kernel clones a
+  // packet for the socket, which the BPF program is not; no BPF is needed.
+  EXPECT_TRUE(option_was_set(*kernel, SOL_RAW, 1));
+  EXPECT_FALSE(option_was_set(*kernel, SOL_SOCKET, SO_ATTACH_FILTER));
   EXPECT_TRUE(socket->duties().delivers_ip_header);
   EXPECT_FALSE(socket->duties().computes_checksum);
 }
@@ -140,6 +143,7 @@ TEST(SocketOpen, RequestedOptionsAreSetAndOthersNot) {
   EXPECT_FALSE(option_was_set(*kernel, IPPROTO_IP, IP_PKTINFO));
   // A ping socket needs no kernel filter.
   EXPECT_FALSE(option_was_set(*kernel, SOL_SOCKET, SO_ATTACH_FILTER));
+  EXPECT_FALSE(option_was_set(*kernel, SOL_RAW, 1));
 }
 
 TEST(SocketOpen, MoveTransfersOwnershipAndDestructorCloses) {

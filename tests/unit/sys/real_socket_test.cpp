@@ -186,7 +186,7 @@ TEST_F(RealSocket, AutomaticPrefersPingSocketAndFallsBackWhenRangeClosed) {
   EXPECT_EQ(diagnosis.automatic_result(), SocketKind::raw);
 }
 
-TEST_F(RealSocket, BpfFilterKeepsOtherIcmpTypesOut) {
+TEST_F(RealSocket, KernelFilterKeepsOtherIcmpTypesOut) {
   auto filtered = open(wire::Family::v4, SocketMode::raw);
   auto unfiltered = open(wire::Family::v4, SocketMode::raw, {.install_kernel_filter = false});
   ASSERT_TRUE(filtered.is_open() && unfiltered.is_open());
@@ -215,7 +215,7 @@ TEST_F(RealSocket, BpfIdentifierFilterDropsOtherIdentifiers) {
   EXPECT_EQ(drain_types(socket, 400ms), std::vector<int>{0});
 }
 
-TEST_F(RealSocket, Ipv4FilterAlsoGivesTheKernelTheTypeMask) {
+TEST_F(RealSocket, OpenGivesRawIpv4TheKernelTypeMask) {
   auto socket = open(wire::Family::v4, SocketMode::raw);  // open() installs the filter
   std::uint32_t mask = 0;
   socklen_t size = sizeof mask;
