@@ -15,6 +15,7 @@
 #include "icmpkit/engine/ping.hpp"
 #include "icmpkit/wire/detail/bytes.hpp"
 #include "icmpkit/wire/icmp.hpp"
+#include "ping_test_support.hpp"
 
 using namespace std::chrono_literals;
 using icmpkit::ConstBytes;
@@ -40,10 +41,7 @@ namespace {
 
 wire::IpAddress addr(const char* text) { return *wire::IpAddress::parse(text); }
 
-wire::IpAddress v4_index(std::uint32_t i) {
-  wire::Ipv4Address a{std::byte{10}, std::byte(i >> 16), std::byte(i >> 8), std::byte(i)};
-  return wire::IpAddress(a);
-}
+using icmpkit::engine::test::v4_index;
 
 // A simulated world: an engine, a clock and what was "sent".
 struct Sim {

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "icmpkit/engine/ping.hpp"
-#include "icmpkit/wire/checksum.hpp"
 #include "icmpkit/wire/detail/bytes.hpp"
 #include "icmpkit/wire/icmp.hpp"
+#include "ping_test_support.hpp"
 
 using namespace std::chrono_literals;
 namespace engine = icmpkit::engine;
@@ -22,32 +22,10 @@ namespace {
 // The compaction floor of ping_engine.cpp: below it nothing is compacted.
 constexpr std::size_t floor_entries = 4096;
 
-wire::IpAddress v4_index(std::uint32_t i) {
-  wire::Ipv4Address a{std::byte{10}, std::byte(i >> 16), std::byte(i >> 8), std::byte(i)};
-  return wire::IpAddress(a);
-}
-
-engine::EngineConfig sweep_config() {
-  engine::EngineConfig c;
-  c.cookie = 0x0123456789abcdefULL;
-  c.match_echo_id = false;
-  c.linger = 10s;
-  return c;
-}
-
-engine::PingOptions one_probe(std::chrono::nanoseconds timeout = 1s) {
-  engine::PingOptions o;
-  o.count = 1;
-  o.timeout = timeout;
-  return o;
-}
-
-// The echo reply to a request (ping socket: the identifier is not checked).
-std::vector<std::byte> reply_to(std::vector<std::byte> request) {
-  request[0] = std::byte{0};
-  wire::set_icmpv4_checksum(request);
-  return request;
-}
+using engine::test::one_probe;
+using engine::test::reply_to;
+using engine::test::sweep_config;
+using engine::test::v4_index;
 
 struct Sweep {
   explicit Sweep(engine::EngineConfig config = sweep_config()) : e(config) {}

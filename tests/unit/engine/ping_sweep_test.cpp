@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "icmpkit/engine/ping.hpp"
-#include "icmpkit/wire/checksum.hpp"
 #include "icmpkit/wire/detail/bytes.hpp"
+#include "ping_test_support.hpp"
 
 using namespace std::chrono_literals;
 namespace engine = icmpkit::engine;
@@ -18,25 +18,10 @@ namespace wire = icmpkit::wire;
 
 namespace {
 
-wire::IpAddress v4_index(std::uint32_t i) {
-  wire::Ipv4Address a{std::byte{10}, std::byte(i >> 16), std::byte(i >> 8), std::byte(i)};
-  return wire::IpAddress(a);
-}
-
-engine::EngineConfig config(std::chrono::nanoseconds linger = 10s) {
-  engine::EngineConfig c;
-  c.cookie = 0x0123456789abcdefULL;
-  c.match_echo_id = false;
-  c.linger = linger;
-  return c;
-}
-
-engine::PingOptions one_probe(std::chrono::nanoseconds timeout = 1s) {
-  engine::PingOptions o;
-  o.count = 1;
-  o.timeout = timeout;
-  return o;
-}
+using engine::test::one_probe;
+using engine::test::reply_to;
+using engine::test::sweep_config;
+using engine::test::v4_index;
 
 struct Sent {
   engine::Transmit transmit;
@@ -44,7 +29,7 @@ struct Sent {
 };
 
 struct Sim {
-  explicit Sim(engine::EngineConfig c = config()) : e(c) {}
+  explicit Sim(engine::EngineConfig c = sweep_config()) : e(c) {}
   engine::PingEngine e;
   engine::TimePoint start{std::chrono::seconds(1000)};
   engine::TimePoint now = start;
@@ -60,9 +45,7 @@ struct Sim {
     return out;
   }
   void deliver(const Sent& s) {
-    auto reply = s.bytes;
-    reply[0] = std::byte{0};
-    wire::set_icmpv4_checksum(reply);
+    const auto reply = reply_to(s.bytes);
     engine::DatagramIn d;
     d.source = s.transmit.destination;
     d.icmp = reply;
@@ -131,7 +114,7 @@ TEST(PingEngineSweep, AnsweredSweepQueuesOneTimerEntryPerProbe) {
 }
 
 TEST(PingEngineSweep, LingerShorterThanTheTimeoutEndsOnTime) {
-  Sim sim(config(100ms));
+  Sim sim(sweep_config(100ms));
   auto id = *sim.e.add_target(v4_index(1), one_probe(10s), sim.now, 1);
   auto sent = sim.build();
   sim.e.on_sent(sent[0].transmit.handle, sim.now);
@@ -151,7 +134,7 @@ TEST(PingEngineSweep, LingerShorterThanTheTimeoutEndsOnTime) {
 }
 
 TEST(PingEngineSweep, LingerLongerThanTheTimeoutGivesTheExactDeadline) {
-  Sim sim(config(10s));
+  Sim sim(sweep_config(10s));
   auto a = *sim.e.add_target(v4_index(1), one_probe(1s), sim.now, 1);
   auto b = *sim.e.add_target(v4_index(2), one_probe(5s), sim.now, 2);
   auto sent = sim.build();
@@ -242,7 +225,7 @@ TEST(PingEngineSweep, RequestsWithDifferentOptionsKeepTheirOwn) {
 
 TEST(PingEngineSweep, StatisticsMatchRttStatsFedTheSameSamples) {
   for (const std::size_t cap : {std::size_t{0}, std::size_t{2}, std::size_t{1024}}) {
-    auto c = config();
+    auto c = sweep_config();
     c.rtt_sample_cap = cap;
     Sim sim(c);
     auto o = one_probe();
