@@ -37,6 +37,13 @@ inline wire::IpAddress loopback(wire::Family family) {
   return *wire::IpAddress::parse(family == wire::Family::v4 ? "127.0.0.1" : "::1");
 }
 
+/// Loopback target number `i` as 127.1.x.y (distinct for i below 65,536;
+/// all of 127.0.0.0/8 answers on lo).
+inline wire::IpAddress numbered_loopback(std::uint32_t i) {
+  return wire::IpAddress(wire::Ipv4Address{std::byte{127}, std::byte{1}, std::byte((i >> 8) & 0xff),
+                                           std::byte(i & 0xff)});
+}
+
 inline std::string family_name(wire::Family family) { return family == wire::Family::v4 ? "v4" : "v6"; }
 
 /// An echo request with a random payload cookie, so replies from other

@@ -20,10 +20,7 @@ namespace engine = icmpkit::engine;
 
 namespace {
 
-wire::IpAddress loopback_target(std::uint64_t i) {
-  return wire::IpAddress(wire::Ipv4Address{std::byte{127}, std::byte{1}, std::byte((i >> 8) & 0xff),
-                                           std::byte(i & 0xff)});
-}
+wire::IpAddress loopback_target(std::uint64_t i) { return net::test::numbered_loopback(static_cast<std::uint32_t>(i)); }
 
 // Records what each tag heard, in order.
 struct RecordingStream final : net::PingStream {
@@ -60,6 +57,17 @@ struct RecordingStream final : net::PingStream {
   }
 };
 
+// Streams targets 0..count-1 with tags first_tag + i; "" or why one failed.
+std::string start_targets(net::Pinger& pinger, const net::PingOptions& o, net::PingStream& stream,
+                          std::uint64_t count, std::uint64_t first_tag = 0) {
+  for (std::uint64_t i = 0; i < count; ++i) {
+    if (auto started = pinger.stream_ping(loopback_target(i), o, stream, first_tag + i); !started) {
+      return "stream_ping failed: " + started.error().message();
+    }
+  }
+  return {};
+}
+
 TEST(PingerStream, EveryTargetHearsItsRepliesThenFinishesOnce) {
   ICMPKIT_RUN_IN_PRIVATE_NETNS([] {
     constexpr std::uint64_t count = 1000;
@@ -70,11 +78,7 @@ TEST(PingerStream, EveryTargetHearsItsRepliesThenFinishesOnce) {
     o.interval = 10ms;
     o.timeout = 2s;
     RecordingStream stream;
-    for (std::uint64_t i = 0; i < count; ++i) {
-      if (auto started = pinger.stream_ping(loopback_target(i), o, stream, 1000 + i); !started) {
-        return "stream_ping failed: " + started.error().message();
-      }
-    }
+    if (auto failed = start_targets(pinger, o, stream, count, 1000); !failed.empty()) return failed;
     context.run_for(20s);
     if (stream.heard.size() != count) return "heard from " + std::to_string(stream.heard.size()) + " tags";
     for (const auto& [tag, h] : stream.heard) {
@@ -138,9 +142,7 @@ TEST(PingerStream, CancelAllFinishesEveryTargetAsCancelled) {
     o.interval = 20ms;
     o.timeout = 1s;
     RecordingStream stream;
-    for (std::uint64_t i = 0; i < count; ++i) {
-      if (!pinger.stream_ping(loopback_target(i), o, stream, i)) return std::string("stream_ping failed");
-    }
+    if (auto failed = start_targets(pinger, o, stream, count); !failed.empty()) return failed;
     asio::steady_timer timer(context, 150ms);
     timer.async_wait([&](std::error_code) { pinger.cancel_all(); });
     context.run_for(10s);
@@ -180,9 +182,7 @@ TEST(PingerStream, DestroyingThePingerCallsNoStream) {
       net::PingOptions o;
       o.count = 100;
       o.interval = 10ms;
-      for (std::uint64_t i = 0; i < 10; ++i) {
-        if (!pinger.stream_ping(loopback_target(i), o, stream, i)) return std::string("stream_ping failed");
-      }
+      if (auto failed = start_targets(pinger, o, stream, 10); !failed.empty()) return failed;
       context.run_for(100ms);
     }
     for (const auto& [tag, h] : stream.heard) {

@@ -21,10 +21,7 @@ namespace {
 
 std::vector<wire::IpAddress> loopback_targets(std::uint32_t count) {
   std::vector<wire::IpAddress> out;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    wire::Ipv4Address a{std::byte{127}, std::byte{1}, std::byte((i >> 8) & 0xff), std::byte(i & 0xff)};
-    out.emplace_back(a);
-  }
+  for (std::uint32_t i = 0; i < count; ++i) out.push_back(net::test::numbered_loopback(i));
   return out;
 }
 
