@@ -113,7 +113,6 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     bool error_queue_pending = true;  // the error queue may hold records
     engine::TimePoint error_queue_read_at{};
     bool pump_posted = false;
-    std::size_t datagrams_read = 0;  // ever: a pump's work is the difference
     std::size_t last_pump_work = 0;  // datagrams sent and read by the last pump
   };
 
@@ -446,9 +445,10 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     if (l.last_pump_work >= burst_work && !l.receiving && !l.waiting_write && l.socket.is_open()) {
       l.socket.suspend_readiness();
     }
-    const std::size_t read_before = l.datagrams_read;
-    std::size_t sent = 0;
-    if (!drain_socket(l)) return;
+    std::size_t work = 0;  // datagrams read and probes built
+    auto read = drain_socket(l);
+    if (!read) return;
+    work += *read;
     auto now = engine::Clock::now();
     l.engine->handle_timeout(now);
     bool blocked = l.waiting_write || !flush(l);
@@ -460,13 +460,15 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
         l.outbox.push(*t);
         ++built;
       }
-      sent += built;
+      work += built;
       if (built == 0) break;  // nothing due, or the cap holds (replies or the timer resume)
       blocked = !flush(l);
-      if (!drain_socket(l)) return;
+      read = drain_socket(l);
+      if (!read) return;
+      work += *read;
       now = engine::Clock::now();
     }
-    l.last_pump_work = sent + (l.datagrams_read - read_before);
+    l.last_pump_work = work;
     if (blocked && !l.waiting_write) {
       if (!resume_readiness(l)) return;
       l.waiting_write = true;
@@ -560,9 +562,12 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
   // read of an empty queue), so the error queue is read after such a
   // failure, and otherwise at most every error_queue_period (a drain that
   // stops on a short batch never sees the flag): a flood, which drains once
-  // per probe, saves one system call per probe. False when the lane failed.
-  bool drain_socket(Lane& l) {
-    if (!l.socket.is_open() || !l.engine) return l.engine.has_value();
+  // per probe, saves one system call per probe. Returns the datagrams read;
+  // nullopt when the lane failed.
+  std::optional<std::size_t> drain_socket(Lane& l) {
+    if (!l.engine) return std::nullopt;
+    if (!l.socket.is_open()) return 0;
+    std::size_t read = 0;
     const auto ref = l.socket.ref();
     std::array<std::byte, sys::recommended_control_size> control{};
     if (l.outbox.take_error_hint()) l.error_queue_pending = true;
@@ -587,7 +592,7 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
       if (!count) {
         const auto ec = count.error();
         if (is_would_block(ec)) {
-          if (!l.error_queue_pending) return true;
+          if (!l.error_queue_pending) return read;
           continue;
         }
         if (ec.category() == std::system_category() && sys::is_reported_icmp_error(ec.value())) {
@@ -595,10 +600,10 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
           continue;
         }
         fail_lane(l, ec);
-        return false;
+        return std::nullopt;
       }
       const auto now = engine::Clock::now();
-      l.datagrams_read += *count;
+      read += *count;
       for (std::size_t i = 0; i < *count; ++i) {
         const auto& datagram = l.slots[i].datagram();
         if (!datagram) continue;  // malformed raw IPv4 header: consumed, skipped
@@ -609,9 +614,9 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
         d.realtime = datagram->kernel_timestamp;
         l.engine->on_datagram(now, d);
       }
-      if (*count < l.slots.size() && !l.error_queue_pending) return true;
+      if (*count < l.slots.size() && !l.error_queue_pending) return read;
     }
-    return true;
+    return read;
   }
 
   void deliver_error(Lane& l, const sys::ErrorQueueRecord& r) {
