@@ -5,6 +5,7 @@
 // See engine/ping.hpp.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cassert>
 #include <cstring>
 #include <limits>
@@ -14,6 +15,7 @@
 #include "icmpkit/engine/detail/time_queue.hpp"
 #include "icmpkit/engine/pacing.hpp"
 #include "icmpkit/engine/ping.hpp"
+#include "icmpkit/wire/checksum.hpp"
 #include "icmpkit/wire/detail/bytes.hpp"
 #include "icmpkit/wire/quoted.hpp"
 
@@ -80,7 +82,14 @@ std::uint64_t address_hash(const wire::IpAddress& address) noexcept {
   // addresses as well for a power-of-two table.
   std::array<std::byte, 16> b{};
   const auto bytes = address.bytes();
-  std::memcpy(b.data(), bytes.data(), std::min(bytes.size(), b.size()));
+  // Constant sizes: a memcpy of a run-time length was a library call.
+  if (bytes.size() == 4) {
+    std::memcpy(b.data(), bytes.data(), 4);
+  } else if (bytes.size() == 16) {
+    std::memcpy(b.data(), bytes.data(), 16);
+  } else {
+    std::memcpy(b.data(), bytes.data(), std::min(bytes.size(), b.size()));
+  }
   std::uint64_t lo = 0;
   std::uint64_t hi = 0;
   std::memcpy(&lo, b.data(), 8);
@@ -200,6 +209,7 @@ class AddressIndex {
 struct SessionOptions {
   std::chrono::nanoseconds interval{0};
   std::chrono::nanoseconds timeout{0};
+  std::chrono::nanoseconds first_timeout{0};  // backoff_timeout(timeout, backoff, 0), worked out once
   double backoff = 1.5;
   std::uint32_t count = 1;
   std::uint16_t payload_size = 0;
@@ -214,10 +224,31 @@ struct SessionOptions {
 
   friend bool operator==(const SessionOptions&, const SessionOptions&) noexcept = default;
 
+  // The same as `*this == of(o)` without building the copy: add_target asks
+  // it for every target of a sweep. Precondition: `o` passed add_target's
+  // checks (payload_size and retries fit the narrower fields).
+  bool same_as(const PingOptions& o) const noexcept {
+    return count == o.count && payload_size == o.payload_size && interval == o.interval && timeout == o.timeout &&
+           retries == o.retries && pattern_size == o.pattern_size && stop_on_reply == o.stop_on_reply &&
+           send_on_reply == o.send_on_reply && dont_fragment == o.dont_fragment && ttl == o.ttl && tos == o.tos &&
+           backoff == o.backoff && same_pattern(pattern, o.pattern);
+  }
+  // std::array<std::byte, N>::operator== compares byte by byte (libstdc++
+  // takes memcmp only for integer element types): two words instead.
+  static bool same_pattern(const std::array<std::byte, 16>& a, const std::array<std::byte, 16>& b) noexcept {
+    std::uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a.data(), 8);
+    std::memcpy(&a1, a.data() + 8, 8);
+    std::memcpy(&b0, b.data(), 8);
+    std::memcpy(&b1, b.data() + 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+
   static SessionOptions of(const PingOptions& o) noexcept {
     SessionOptions s;
     s.interval = o.interval;
     s.timeout = o.timeout;
+    s.first_timeout = backoff_timeout(o.timeout, o.backoff, 0);
     s.backoff = o.backoff;
     s.count = o.count;
     s.payload_size = static_cast<std::uint16_t>(o.payload_size);
@@ -341,6 +372,40 @@ IcmpErrorKind error_kind(wire::Family family, std::uint8_t type, std::uint8_t co
   }
 }
 
+// The one's-complement sum (RFC 1071) of a 64-bit value's four big-endian
+// 16-bit words, unfolded: 2^16 = 1 modulo 0xffff, so its two 32-bit halves
+// stand for them.
+constexpr std::uint64_t word_sum(std::uint64_t v) noexcept { return (v >> 32) + (v & 0xffffffffu); }
+// Folds a sum of 16-bit words to 16 bits with end-around carry (never 0 for a non-zero sum).
+constexpr std::uint16_t fold_sum(std::uint64_t sum) noexcept {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(sum);
+}
+
+// Stores `v` big-endian at `at` (8 bytes the caller has checked):
+// wire::detail::store_be64 writes byte by byte, and GCC does not merge those
+// eight stores; here they are one byte swap and one store.
+void put_be64(std::byte* at, std::uint64_t v) noexcept {
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  std::memcpy(at, &v, sizeof v);
+}
+
+// Fills `out` with `pattern` repeated from its first byte (zeros when size is 0).
+void fill_pattern(MutableBytes out, const std::array<std::byte, 16>& pattern, std::size_t size) noexcept {
+  if (size == 0) {
+    std::fill(out.begin(), out.end(), std::byte{0});
+    return;
+  }
+  // One copy of the pattern, then the filled part doubled: log2 copies, not a modulo per byte.
+  std::size_t done = std::min(size, out.size());
+  std::copy(pattern.begin(), pattern.begin() + static_cast<std::ptrdiff_t>(done), out.begin());
+  while (done < out.size()) {
+    const auto chunk = std::min(done, out.size() - done);
+    std::memcpy(out.data() + done, out.data(), chunk);
+    done += chunk;
+  }
+}
+
 }  // namespace
 
 struct PingEngine::Impl {
@@ -369,10 +434,12 @@ struct PingEngine::Impl {
   PingStatistics total;
   RttStats total_rtt;
   EngineCounters counters;
+  std::uint64_t cookie_sum = 0;  // word_sum(config.cookie): every raw v4 checksum adds it
 
   explicit Impl(const EngineConfig& c)
       : config(c), bucket(c.max_rate, c.burst), total_rtt(c.rtt_sample_cap) {
     if (config.cookie == 0) config.cookie = default_cookie;
+    cookie_sum = word_sum(config.cookie);
     probes.reserve(config.initial_probe_capacity);
     addresses.reserve(config.initial_probe_capacity);
   }
@@ -383,10 +450,16 @@ struct PingEngine::Impl {
     return take_from_pool(probes, free_probe, [](const ProbeRecord& p) { return p.next; });
   }
   void release_probe(std::uint32_t index) {
-    auto& p = probes[index];
     unlink_probe(index);
+    free_probe_record(index);
+  }
+  // Puts an unlinked probe record (or one whose whole session list is being
+  // dropped) on the free list.
+  void free_probe_record(std::uint32_t index) {
+    auto& p = probes[index];
     --live_probes;
     p.state = ProbeState::free;
+    p.prev = none;
     p.timer_armed = false;
     ++p.generation;
     p.session = none;
@@ -426,13 +499,17 @@ struct PingEngine::Impl {
   // Only the last record is compared: a sweep, or a batch of identical
   // requests, shares one; interleaved option sets just make more records.
   std::uint32_t acquire_options(const PingOptions& o) {
-    const auto wanted = SessionOptions::of(o);
-    if (last_options != none && option_pool[last_options].options == wanted) {
+    if (last_options != none && option_pool[last_options].options.same_as(o)) {
       ++option_pool[last_options].users;
       return last_options;
     }
+    return new_options(o);
+  }
+  // Out of line, so that the shared case does not pay for saving the
+  // registers building a record takes.
+  [[gnu::noinline]] std::uint32_t new_options(const PingOptions& o) {
     const auto index = take_from_pool(option_pool, free_options, [](const SharedOptions& r) { return r.free_next; });
-    option_pool[index] = SharedOptions{wanted, 1, none};
+    option_pool[index] = SharedOptions{SessionOptions::of(o), 1, none};
     last_options = index;
     return index;
   }
@@ -568,6 +645,12 @@ struct PingEngine::Impl {
     auto& p = probes[slot];
     p.deadline = when;
     if (p.timer_armed && p.armed_at <= when) return;
+    queue_probe_timer(slot, when);
+  }
+  // Out of line: inlined, the queue push made every arm_probe call save and
+  // restore six registers, though two of a sweep probe's three calls push nothing.
+  [[gnu::noinline]] void queue_probe_timer(std::uint32_t slot, TimePoint when) {
+    auto& p = probes[slot];
     p.timer_armed = true;
     p.armed_at = when;
     push_timer({when, slot, p.generation, TimerKind::probe}, probe_lane(p));
@@ -617,7 +700,7 @@ struct PingEngine::Impl {
   }
 
   // --- events ---------------------------------------------------------------
-  void push_event(EventKind kind, std::uint32_t session_index, std::uint32_t probe_slot, Outcome outcome) {
+  void push_event(EventKind kind, std::uint32_t session_index, std::uint32_t probe_slot, Outcome&& outcome) {
     if (event_head > 0 && event_head == events.size()) {
       events.clear();
       event_head = 0;
@@ -636,7 +719,7 @@ struct PingEngine::Impl {
   }
 
   // Ends an awaiting probe with `outcome` and lets it linger.
-  void finish_probe(std::uint32_t slot, TimePoint now, Outcome outcome, ProbeState linger_state) {
+  void finish_probe(std::uint32_t slot, TimePoint now, Outcome&& outcome, ProbeState linger_state) {
     auto& p = probes[slot];
     auto& s = sessions[p.session];
     const auto session_index = p.session;
@@ -660,8 +743,12 @@ struct PingEngine::Impl {
   }
 
   void schedule_send(std::uint32_t session_index, std::size_t lane = now_lane) {
+    if (has_more_to_send(sessions[session_index])) queue_send(session_index, lane);
+  }
+  // Out of line for the same reason as queue_probe_timer (a one-probe
+  // request's second call pushes nothing).
+  [[gnu::noinline]] void queue_send(std::uint32_t session_index, std::size_t lane) {
     auto& s = sessions[session_index];
-    if (!has_more_to_send(s)) return;
     push_send({due_of(s), session_index, s.generation}, lane);
   }
 
@@ -857,9 +944,22 @@ Result<TargetId> PingEngine::add_target(const wire::IpAddress& address, const Pi
   }
   const auto index = take_from_pool(m.sessions, m.free_session, [](const Session& s) { return s.free_next; });
   auto& s = m.sessions[index];
-  const auto generation = s.generation;
-  s = Session{};
-  s.generation = generation;
+  // A record from the pool is either new or was left by release() with its
+  // lists empty and its pool references dropped (head, tail, retry list,
+  // address links, options, rtt_slot: none; deadline_armed: false): only
+  // what a request changes while it runs is reset here (assigning a whole
+  // Session{} cost more than the rest of add_target's bookkeeping).
+  assert(s.head == none && s.tail == none && s.retry_head == none && s.retry_tail == none);
+  assert(s.address_entry == none && s.options == none && s.rtt_slot == none && !s.deadline_armed && !s.live);
+  s.retry_at = TimePoint{};
+  s.next_index = 0;
+  s.awaiting = 0;
+  s.free_next = none;
+  s.first_rtt = Duration{0};
+  s.stopping = false;
+  s.cancelled = false;
+  s.done = false;
+  s.counts = Counts{};
   s.live = true;
   s.address = address;
   s.options = m.acquire_options(options);
@@ -870,7 +970,7 @@ Result<TargetId> PingEngine::add_target(const wire::IpAddress& address, const Pi
   if (options.deadline) {
     s.deadline_armed = true;
     ++m.armed_deadlines;
-    m.push_timer({now + *options.deadline, index, generation, TimerKind::session_deadline}, deadline_lane);
+    m.push_timer({now + *options.deadline, index, s.generation, TimerKind::session_deadline}, deadline_lane);
   }
   m.schedule_send(index);
   m.maybe_done(index);  // count == 0 && deadline == 0 cannot finish here; count >= 1 sends first
@@ -885,15 +985,16 @@ void PingEngine::release(TargetId target) {
   auto& m = *impl_;
   auto* s = m.session_of(target);
   if (s == nullptr) return;
-  // Free every probe record (lingering ones too: later replies become stale).
+  // Free every probe record (lingering ones too: later replies become
+  // stale), the list at once rather than unlinking one record at a time.
   for (auto slot = s->head; slot != none;) {
-    const auto next = m.probes[slot].next;
-    if (m.probes[slot].state == ProbeState::pending || m.probes[slot].state == ProbeState::in_flight) {
-      --m.awaiting_total;
-    }
-    m.release_probe(slot);
+    const auto& p = m.probes[slot];
+    const auto next = p.next;
+    if (p.state == ProbeState::pending || p.state == ProbeState::in_flight) --m.awaiting_total;
+    m.free_probe_record(slot);
     slot = next;
   }
+  s->head = s->tail = none;
   m.detach_address(target.index);
   m.clear_retries(*s);
   m.disarm_deadline(*s);
@@ -915,7 +1016,8 @@ bool PingEngine::is_done(TargetId target) const noexcept {
 
 std::optional<Transmit> PingEngine::poll_transmit(TimePoint now, MutableBytes out) {
   auto& m = *impl_;
-  handle_timeout(now);
+  // handle_timeout's first test, here: nothing is due at most calls.
+  if (!m.timers.empty() && m.timers.top().when <= now) handle_timeout(now);
   while (!m.sends.empty()) {
     const auto entry = m.sends.top();
     if (!m.send_live(entry)) {
@@ -924,7 +1026,7 @@ std::optional<Transmit> PingEngine::poll_transmit(TimePoint now, MutableBytes ou
     }
     auto& s = m.sessions[entry.session];
     if (entry.when > now) return std::nullopt;
-    if (!m.bucket.try_take(now)) {
+    if (!m.bucket.unlimited() && !m.bucket.try_take(now)) {
       ++m.counters.rate_limited;
       return std::nullopt;
     }
@@ -960,7 +1062,8 @@ std::optional<Transmit> PingEngine::poll_transmit(TimePoint now, MutableBytes ou
 
     const std::size_t payload = options.payload_size;
     const std::size_t length = wire::icmp_header_size + payload;
-    const auto timeout_at = now + backoff_timeout(options.timeout, options.backoff, attempt);
+    const auto timeout_at =
+        now + (attempt == 0 ? options.first_timeout : backoff_timeout(options.timeout, options.backoff, attempt));
     if (out.size() < length) {
       m.arm_probe(slot, timeout_at);
       ++session.counts.send_failures;
@@ -970,29 +1073,42 @@ std::optional<Transmit> PingEngine::poll_transmit(TimePoint now, MutableBytes ou
     }
     // Header by hand (not encode_echo): the payload is written in place.
     const bool v4 = m.config.family == wire::Family::v4;
-    wire::detail::store_u8(out, 0, v4 ? wire::icmpv4_type::echo_request : wire::icmpv6_type::echo_request);
-    wire::detail::store_u8(out, 1, 0);
-    wire::detail::store_be16(out, 2, 0);
-    wire::detail::store_be16(out, 4, m.config.echo_id.value());
-    wire::detail::store_be16(out, 6, p.seq);
-    std::array<std::byte, probe_header_size> header{};
-    wire::detail::store_be64(header, 0, m.config.cookie);
-    wire::detail::store_be64(header, 8, Impl::serial_of(slot, p));
-    wire::detail::store_be64(header, 16,
-                             static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                            now.time_since_epoch())
-                                                            .count()));
+    const std::uint8_t type = v4 ? wire::icmpv4_type::echo_request : wire::icmpv6_type::echo_request;
+    const std::uint16_t echo_id = m.config.echo_id.value();
+    const std::uint64_t serial = Impl::serial_of(slot, p);
+    const auto sent_ns = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
     auto data = out.subspan(wire::icmp_header_size, payload);
-    const auto head = std::min(payload, probe_header_size);
-    std::copy(header.begin(), header.begin() + static_cast<std::ptrdiff_t>(head), data.begin());
-    if (options.pattern_size == 0) {
-      std::fill(data.begin() + static_cast<std::ptrdiff_t>(head), data.end(), std::byte{0});
+    std::uint16_t checksum = 0;
+    if (payload >= probe_header_size) {
+      put_be64(data.data(), m.config.cookie);
+      put_be64(data.data() + 8, serial);
+      put_be64(data.data() + 16, sent_ns);
+      auto fill = data.subspan(probe_header_size);
+      fill_pattern(fill, options.pattern, options.pattern_size);
+      if (v4 && m.config.compute_checksum) {
+        // RFC 1071 over the words just written (every field starts at an
+        // even offset) instead of reading the packet back; a zero fill adds
+        // nothing, a pattern is summed where it lies.
+        std::uint64_t sum = (std::uint64_t{type} << 8) + echo_id + p.seq + m.cookie_sum + word_sum(serial) +
+                            word_sum(sent_ns);
+        if (options.pattern_size != 0) sum += wire::ones_complement_sum(fill);
+        checksum = static_cast<std::uint16_t>(~fold_sum(sum));
+      }
     } else {
-      for (std::size_t i = head; i < payload; ++i) {
-        data[i] = options.pattern[(i - head) % options.pattern_size];
+      // A payload shorter than the engine header carries a prefix of it.
+      std::array<std::byte, probe_header_size> header{};
+      wire::detail::store_be64(header, 0, m.config.cookie);
+      wire::detail::store_be64(header, 8, serial);
+      wire::detail::store_be64(header, 16, sent_ns);
+      std::copy(header.begin(), header.begin() + static_cast<std::ptrdiff_t>(payload), data.begin());
+      if (v4 && m.config.compute_checksum) {
+        wire::detail::store_be64(out, 0, std::uint64_t{type} << 56 | std::uint64_t{echo_id} << 16 | p.seq);
+        checksum = wire::internet_checksum(out.first(length));
       }
     }
-    if (v4 && m.config.compute_checksum) wire::set_icmpv4_checksum(out.first(length));
+    put_be64(out.data(),
+             std::uint64_t{type} << 56 | std::uint64_t{checksum} << 32 | std::uint64_t{echo_id} << 16 | p.seq);
     m.arm_probe(slot, timeout_at);
 
     Transmit t;

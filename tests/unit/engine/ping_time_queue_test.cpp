@@ -1,7 +1,8 @@
 // detail::TimeQueue, the FIFO-lanes-plus-heap queue behind PingEngine's
 // timers and sends: entries come out in time order whatever the push order,
 // pushes in lane order never touch the heap, equal times are all delivered,
-// and erase_if (the engines' compaction) keeps the order.
+// erase_if (the engines' compaction) keeps the order, and the remembered
+// position of the minimum follows every push and pop.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -148,4 +149,35 @@ TEST(TimeQueue, ClearEmptiesEverything) {
   EXPECT_EQ(q.size(), 0u);
   q.push({5, 2});
   EXPECT_EQ(q.top().id, 2u);
+}
+
+TEST(TimeQueue, TopIsTheMinimumAfterEveryPushAndPop) {
+  // top() is remembered between calls: a push into an empty lane, a push
+  // that goes to the heap, and every pop must move it. Checked after each
+  // operation (twice, so a remembered answer is read too), with few
+  // distinct times so ties across lanes and heap are common.
+  icmpkit::engine::detail::TimeQueue<Item, 3> q;
+  std::multiset<std::int64_t> reference;
+  std::mt19937_64 rng(777);
+  std::uint32_t next_id = 0;
+  for (int step = 0; step < 50000; ++step) {
+    if (rng() % 100 < 50 || reference.empty()) {
+      const auto when = static_cast<std::int64_t>(rng() % 40);
+      q.push({when, next_id++}, rng() % 3);
+      reference.insert(when);
+    } else {
+      q.pop();
+      reference.erase(reference.begin());
+    }
+    ASSERT_EQ(q.size(), reference.size());
+    if (reference.empty()) continue;
+    ASSERT_EQ(q.top().when, *reference.begin()) << "step " << step;
+    ASSERT_EQ(q.top().when, *reference.begin()) << "step " << step;
+    if (step % 5000 == 4999) {
+      q.erase_if([](const Item& item) { return item.when % 7 == 0; });
+      std::erase_if(reference, [](std::int64_t when) { return when % 7 == 0; });
+      ASSERT_EQ(q.size(), reference.size());
+      if (!reference.empty()) ASSERT_EQ(q.top().when, *reference.begin());
+    }
+  }
 }

@@ -26,7 +26,8 @@ namespace icmpkit::engine::detail {
 /// Entries of equal `when` come out in no specified order. Allocates only
 /// when a lane or the heap grows past its largest size so far (a lane drops
 /// its consumed front part in place, so its storage stays within twice its
-/// largest live length). Not thread-safe.
+/// largest live length). Not thread-safe, not even for concurrent const
+/// calls: top() remembers where the minimum is.
 template <class Entry, std::size_t Lanes = 1>
 class TimeQueue {
   static_assert(Lanes >= 1);
@@ -43,48 +44,39 @@ class TimeQueue {
   /// lane's last entry, else to the heap.
   void push(const Entry& entry, std::size_t lane = 0) {
     auto& l = lanes_[lane];
-    if (l.head == l.items.size() || !(entry.when < l.items.back().when)) {
-      if (l.head == l.items.size()) {
-        l.items.clear();
-        l.head = 0;
-      }
+    if (l.head == l.items.size()) {
+      // A new front: the minimum may have moved.
+      l.items.clear();
+      l.head = 0;
       l.items.push_back(entry);
+      best_ = unknown;
+    } else if (!(entry.when < l.items.back().when)) {
+      l.items.push_back(entry);  // behind the lane's front: the minimum stays
     } else {
       heap_.push_back(entry);
       std::push_heap(heap_.begin(), heap_.end(), Later{});
+      best_ = unknown;
     }
     ++size_;
   }
 
   /// The earliest entry. Precondition: !empty().
   const Entry& top() const noexcept {
-    const Entry* best = heap_.empty() ? nullptr : &heap_.front();
-    for (const auto& l : lanes_) {
-      if (l.head == l.items.size()) continue;
-      const auto& front = l.items[l.head];
-      if (best == nullptr || front.when < best->when) best = &front;
-    }
-    return *best;
+    const auto from = best();
+    return from == heap_source ? heap_.front() : lanes_[from].items[lanes_[from].head];
   }
 
   /// Removes top(). Precondition: !empty().
   void pop() noexcept {
-    const Entry* best = heap_.empty() ? nullptr : &heap_.front();
-    Lane* from = nullptr;
-    for (auto& l : lanes_) {
-      if (l.head == l.items.size()) continue;
-      const auto& front = l.items[l.head];
-      if (best == nullptr || front.when < best->when) {
-        best = &front;
-        from = &l;
-      }
-    }
+    const auto source = best();
+    best_ = unknown;
     --size_;
-    if (from == nullptr) {
+    if (source == heap_source) {
       std::pop_heap(heap_.begin(), heap_.end(), Later{});
       heap_.pop_back();
       return;
     }
+    Lane* from = &lanes_[source];
     ++from->head;
     if (from->head == from->items.size()) {
       from->items.clear();
@@ -101,6 +93,7 @@ class TimeQueue {
   /// their order; the heap is rebuilt.
   template <class Drop>
   void erase_if(Drop drop) {
+    best_ = unknown;
     size_ = 0;
     for (auto& l : lanes_) {
       l.items.erase(l.items.begin(), l.items.begin() + static_cast<std::ptrdiff_t>(l.head));
@@ -130,6 +123,7 @@ class TimeQueue {
     }
     heap_.clear();
     size_ = 0;
+    best_ = unknown;
   }
 
  private:
@@ -145,9 +139,35 @@ class TimeQueue {
   // never move their entries.
   static constexpr std::size_t min_shift = 256;
 
+  // Where top() is: a lane index, heap_source, or unknown. Remembered
+  // because the engines ask for the top far more often than it changes (once
+  // per poll_transmit, then top() and pop() of the same entry). It is found
+  // by the same scan as ever (the heap first, then the lanes in order, an
+  // entry replacing the best only when strictly earlier), so entries of
+  // equal `when` come out in the same order as without it.
+  static constexpr std::size_t heap_source = Lanes;
+  static constexpr std::size_t unknown = Lanes + 1;
+  std::size_t best() const noexcept {
+    if (best_ != unknown) return best_;
+    const Entry* min = heap_.empty() ? nullptr : &heap_.front();
+    std::size_t from = heap_source;
+    for (std::size_t i = 0; i < Lanes; ++i) {
+      const auto& l = lanes_[i];
+      if (l.head == l.items.size()) continue;
+      const auto& front = l.items[l.head];
+      if (min == nullptr || front.when < min->when) {
+        min = &front;
+        from = i;
+      }
+    }
+    best_ = from;
+    return from;
+  }
+
   std::array<Lane, Lanes> lanes_{};
   std::vector<Entry> heap_;
   std::size_t size_ = 0;
+  mutable std::size_t best_ = unknown;
 };
 
 }  // namespace icmpkit::engine::detail
