@@ -287,7 +287,9 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
       request = std::move(*requests.take(id));
       return 0;
     }
-    update_receive_side(l, opts.payload_size);
+    // Nothing grows for a payload open() (or an earlier request) sized for:
+    // the common case, a sweep's targets all alike.
+    if (opts.payload_size > l.max_payload) update_receive_side(l, opts.payload_size);
     requests.find(id)->target = *target;
     ++l.requests;
     post_pump(l);
