@@ -33,6 +33,7 @@
 #include "ping_common.hpp"
 #include "resolve.hpp"
 #include "sweep_format.hpp"
+#include "sweep_pacing.hpp"
 #include "targets.hpp"
 
 namespace icmpkit::tools {
@@ -429,20 +430,7 @@ int Sweep::run() {
   options_.stop_on_reply = !counting;
   options_.keep_outcomes = false;  // everything shown comes from the probe events
 
-  net::PingerOptions pinger_options;
-  pinger_options.mode = parse_socket_mode(f_.mode);
-  pinger_options.reply_ttl = false;  // no sweep line shows it (fping prints it only with --print-ttl)
-  // -i 0 (root, as fping): as fast as the receive buffer allows, the Pinger
-  // capping the probes in flight to the replies it holds. An explicit --rate
-  // is the user's own pacing: no cap then (drops, if any, are reported).
-  const double interval_ms = f_.interval_ms.value_or(10);
-  pinger_options.max_rate = f_.rate ? *f_.rate : (interval_ms > 0 ? 1000.0 / interval_ms : 0.0);
-  if (f_.rate) pinger_options.max_in_flight = net::PingerOptions::no_in_flight_cap;
-  // A timer cannot wake us every microsecond: above 1,000/s allow a burst of
-  // one millisecond's worth, which keeps the average rate at one wake per ms.
-  if (pinger_options.max_rate > 1000.0) {
-    pinger_options.burst = static_cast<std::uint32_t>(std::min(pinger_options.max_rate / 1000.0, 65536.0));
-  }
+  const net::PingerOptions pinger_options = sweep_pinger_options(f_.interval_ms, f_.rate, f_.mode);
   pinger_.emplace(io_, pinger_options);
   bool need[2] = {false, false};
   for (std::size_t i = 0; i < targets_.size() && !(need[0] && need[1]); ++i) {
