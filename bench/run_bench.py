@@ -7,6 +7,8 @@ Scenarios
   wire       Google Benchmark microbenchmarks: the codec (bench/wire_bench) and
              the ping engine per target on a fake clock (bench/engine_bench)
   sweep      N targets (default 65,536), one probe each, as fast as possible
+  silent     N targets (default 16,384) that never answer (nftables drops
+             their echo requests to 127.200.0.0/16): one timeout in all?
   flood      one target, N probes back to back (icmpkit ping vs `ping -f -c N`)
   sustained  N targets (default 100,000) at 1 probe/s each for D seconds
   million    1,000,000 targets once (memory per target)
@@ -44,6 +46,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 LOOPBACK_FIRST = int(ipaddress.IPv4Address("127.0.0.1"))
+# The silent scenario's targets: inside the bench namespaces nftables drops
+# every echo request to this block, so these loopback addresses never answer.
+SILENT_BLOCK = "127.200.0.0/16"
+SILENT_FIRST = int(ipaddress.IPv4Address("127.200.0.1"))
 NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--no-new-privs"]
 
 
@@ -365,16 +371,24 @@ class Lab:
         self.raw_ns = f"h12-bench-raw-{os.getpid()}"
         self.dgram_ns = f"h12-bench-dgram-{os.getpid()}"
         self.created: list[str] = []
+        self.silent_ready = False  # SILENT_BLOCK dropped in both namespaces
 
     def __enter__(self) -> "Lab":
         if not self.use_netns:
             return self
+        silent = shutil.which("nft") is not None
         for ns, group_range in ((self.raw_ns, "1 0"), (self.dgram_ns, "0 2147483647")):
             subprocess.run(["ip", "netns", "add", ns], check=True)
             self.created.append(ns)
             subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
             subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw",
                             f"net.ipv4.ping_group_range={group_range}"], check=True)
+            if silent:
+                rules = ("table inet bench_silent {\n chain input {\n  type filter hook input priority 0;\n"
+                         f"  ip daddr {SILENT_BLOCK} icmp type echo-request drop\n }}\n}}\n")
+                silent = subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules.encode(),
+                                        check=False).returncode == 0
+        self.silent_ready = silent
         return self
 
     def __exit__(self, *exc) -> None:
@@ -479,6 +493,7 @@ def print_ratios(title: str, subject: Optional[Run], peers: list[tuple[str, Opti
 class Config:
     quick: bool
     sweep_targets: int
+    silent_targets: int
     flood_count: int
     sustained_targets: int
     sustained_seconds: int
@@ -494,12 +509,12 @@ class Config:
 FPING_MAX_TARGETS = 65535
 
 
-def write_targets(directory: str, n: int) -> str:
-    path = os.path.join(directory, f"targets-{n}.txt")
+def write_targets(directory: str, n: int, first: int = LOOPBACK_FIRST) -> str:
+    path = os.path.join(directory, f"targets-{ipaddress.IPv4Address(first)}-{n}.txt")
     if not os.path.exists(path):
         with open(path, "w") as f:
             for i in range(0, n, 4096):
-                f.write("".join(str(ipaddress.IPv4Address(LOOPBACK_FIRST + j)) + "\n"
+                f.write("".join(str(ipaddress.IPv4Address(first + j)) + "\n"
                                 for j in range(i, min(n, i + 4096))))
         os.chmod(path, 0o644)
     return path
@@ -632,6 +647,25 @@ class Bench:
             print_table(f"sweep at fping's largest list: {m:,} targets x 1 probe", pair)
             print_ratios(f"sweep {m:,}, root/raw", pair[0], [("fping", pair[1])], pair[0].note or pair[0].status)
 
+    def silent(self) -> None:
+        """Targets that never answer (nftables drops their echo requests in
+        the bench namespaces): each tool should wait about one timeout in
+        all. A sweep that holds the next targets back until earlier ones time
+        out pays the timeout once per batch instead."""
+        n = self.cfg.silent_targets
+        t = self.cfg.tool_timeout
+        title = f"silent: {n:,} targets that never answer x 1 probe, timeout {self.cfg.timeout_ms} ms"
+        if not self.lab.silent_ready:
+            print(f"\n== {title}\n   skipped: needs root, network namespaces and nft (to drop {SILENT_BLOCK})")
+            return
+        file = write_targets(self.workdir, n, SILENT_FIRST)
+        runs = repeated([lambda: self.icmpkit_sweep(file, n, 1, None, t, "raw"),
+                         lambda: self.icmpkit_sweep(file, n, 1, None, t, "dgram"),
+                         lambda: self.fping(file, n, 1, None, t)], min(self.cfg.repeat, 3))
+        self.results["silent"] = runs
+        print_table(title, runs)
+        print_ratios("silent, root/raw", runs[0], [("fping", runs[2])], runs[0].note or runs[0].status)
+
     def flood(self) -> None:
         n = self.cfg.flood_count
         t = self.cfg.tool_timeout
@@ -705,8 +739,9 @@ def main() -> int:
     ap.add_argument("--build", default=os.environ.get("BENCH_BUILD_DIR", "build-bench"),
                     help="CMake build directory with bench/speed_of_light and tools/icmpkit")
     ap.add_argument("--quick", action="store_true", default=quick_env, help="short run (also BENCH_QUICK=1)")
-    ap.add_argument("--scenarios", default="wire,sweep,flood,sustained,million")
+    ap.add_argument("--scenarios", default="wire,sweep,silent,flood,sustained,million")
     ap.add_argument("--sweep-targets", type=int)
+    ap.add_argument("--silent-targets", type=int)
     ap.add_argument("--flood-count", type=int)
     ap.add_argument("--sustained-targets", type=int)
     ap.add_argument("--sustained-seconds", type=int, default=int(os.environ.get("BENCH_SUSTAINED_SECONDS", "0")) or None)
@@ -725,6 +760,7 @@ def main() -> int:
     cfg = Config(
         quick=q,
         sweep_targets=a.sweep_targets or (16_384 if q else 65_536),
+        silent_targets=a.silent_targets or (4_096 if q else 16_384),
         flood_count=a.flood_count or (20_000 if q else 100_000),
         sustained_targets=a.sustained_targets or (10_000 if q else 100_000),
         sustained_seconds=a.sustained_seconds or (3 if q else 60),
@@ -736,7 +772,7 @@ def main() -> int:
         repeat=a.repeat or (3 if q else 5),
     )
     for s in cfg.scenarios:
-        if s not in ("wire", "sweep", "flood", "sustained", "million"):
+        if s not in ("wire", "sweep", "silent", "flood", "sustained", "million"):
             print(f"run_bench: unknown scenario {s}", file=sys.stderr)
             return 1
     top = max(cfg.sweep_targets, cfg.sustained_targets, cfg.million_targets)

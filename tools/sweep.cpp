@@ -33,6 +33,7 @@
 #include "ping_common.hpp"
 #include "resolve.hpp"
 #include "sweep_format.hpp"
+#include "sweep_pacing.hpp"
 #include "targets.hpp"
 
 namespace icmpkit::tools {
@@ -65,11 +66,17 @@ struct SweepFlags {
 
 // Sweeps longer than this show a progress line on a terminal's stderr.
 constexpr auto progress_after = std::chrono::seconds(2);
-// Requests in flight at once when each target gets one probe: bounds memory
-// for -g lists of a million hosts while keeping far more probes in flight
-// than any rate limit lets out. With -c/-C N > 1 every target runs at once
+// Targets started and not yet sent when each target gets one probe (see
+// Pinger::unsent_requests): far more than any rate limit lets out per pump,
+// while a -g list of a million hosts is not started all at once. A target
+// that sent its probe no longer counts, so silent hosts cost one timeout in
+// all, not one per 4,096 targets. With -c/-C N > 1 every target runs at once
 // (fping pings each target once per period -p), so memory follows the list.
 constexpr std::size_t one_probe_window = 4096;
+// Targets running at once when each gets one probe: bounds memory (about
+// 1 KiB each in all) when hosts are silent and nothing else caps the probes
+// in flight (--rate); without --rate the receive buffer's cap comes first.
+constexpr std::size_t one_probe_max_running = std::size_t{1} << 17;
 
 // A target's counters and RTTs while it is pinged, and in -c mode until the
 // summary at the end. fping keeps int counters; the RTTs stay in nanoseconds
@@ -179,6 +186,7 @@ class Sweep final : public net::PingStream {
   void on_probe(std::uint64_t slot, const engine::ProbeEvent& e) override;
   void on_finished(std::uint64_t slot, std::error_code ec, const engine::PingStatistics& statistics,
                    bool cancelled) override;
+  void on_probes_sent() override { launch(); }
 
  private:
   // A request in flight: which target, and its tally outside -c mode.
@@ -201,8 +209,9 @@ class Sweep final : public net::PingStream {
   asio::io_context io_;
   std::optional<net::Pinger> pinger_;
   net::PingOptions options_;
-  std::size_t window_ = one_probe_window;
-  std::vector<Flight> flights_;       // `window_` slots
+  std::size_t window_ = one_probe_window;         // targets waiting to send
+  std::size_t max_running_ = one_probe_max_running;
+  std::vector<Flight> flights_;       // grows to the most targets running at once
   std::vector<std::uint32_t> free_;   // unused slots of flights_
   std::vector<Tally> tallies_;        // per target, -c only (its summary lines)
   std::vector<nanoseconds> rtts_;     // per target and probe, -C only; no_rtt for none
@@ -258,11 +267,17 @@ void Sweep::schedule_progress() {
 }
 
 void Sweep::launch() {
-  while (!cancelled_ && running_ < window_ && next_ < targets_.size()) {
+  std::size_t unsent = pinger_->unsent_requests(wire::Family::v4) + pinger_->unsent_requests(wire::Family::v6);
+  while (!cancelled_ && unsent < window_ && running_ < max_running_ && next_ < targets_.size()) {
     const std::size_t index = next_++;
     if (!targets_.has_address(index)) continue;
+    if (free_.empty()) {
+      free_.push_back(static_cast<std::uint32_t>(flights_.size()));
+      flights_.emplace_back();
+    }
     const std::uint32_t slot = free_.back();
     free_.pop_back();
+    ++unsent;
     flights_[slot] = Flight{static_cast<std::uint32_t>(index), {}};
     ++running_;
     if (auto started = pinger_->stream_ping(targets_.address(index), options_, *this, slot); !started) {
@@ -415,20 +430,7 @@ int Sweep::run() {
   options_.stop_on_reply = !counting;
   options_.keep_outcomes = false;  // everything shown comes from the probe events
 
-  net::PingerOptions pinger_options;
-  pinger_options.mode = parse_socket_mode(f_.mode);
-  pinger_options.reply_ttl = false;  // no sweep line shows it (fping prints it only with --print-ttl)
-  // -i 0 (root, as fping): as fast as the receive buffer allows, the Pinger
-  // capping the probes in flight to the replies it holds. An explicit --rate
-  // is the user's own pacing: no cap then (drops, if any, are reported).
-  const double interval_ms = f_.interval_ms.value_or(10);
-  pinger_options.max_rate = f_.rate ? *f_.rate : (interval_ms > 0 ? 1000.0 / interval_ms : 0.0);
-  if (f_.rate) pinger_options.max_in_flight = net::PingerOptions::no_in_flight_cap;
-  // A timer cannot wake us every microsecond: above 1,000/s allow a burst of
-  // one millisecond's worth, which keeps the average rate at one wake per ms.
-  if (pinger_options.max_rate > 1000.0) {
-    pinger_options.burst = static_cast<std::uint32_t>(std::min(pinger_options.max_rate / 1000.0, 65536.0));
-  }
+  const net::PingerOptions pinger_options = sweep_pinger_options(f_.interval_ms, f_.rate, f_.mode);
   pinger_.emplace(io_, pinger_options);
   bool need[2] = {false, false};
   for (std::size_t i = 0; i < targets_.size() && !(need[0] && need[1]); ++i) {
@@ -439,10 +441,11 @@ int Sweep::run() {
     if (!need[k]) continue;
     if (auto ec = pinger_->open(family)) return fail(cmd, sweep_exit_system, open_failure_message(family, ec));
   }
-  if (probes() > 1) window_ = std::max<std::size_t>(targets_.resolved(), 1);
-  flights_.resize(window_);
-  free_.reserve(window_);
-  for (std::size_t slot = window_; slot-- > 0;) free_.push_back(static_cast<std::uint32_t>(slot));
+  if (probes() > 1) window_ = max_running_ = std::max<std::size_t>(targets_.resolved(), 1);
+  const std::size_t slots = std::min(window_, targets_.resolved());
+  flights_.resize(slots);
+  free_.reserve(slots);
+  for (std::size_t slot = slots; slot-- > 0;) free_.push_back(static_cast<std::uint32_t>(slot));
   if (f_.count) tallies_.resize(targets_.size());
   if (f_.vcount) rtts_.assign(targets_.size() * *f_.vcount, no_rtt);
 

@@ -112,25 +112,28 @@ char* write_double(char* out, double t, std::chars_format format, int precision)
 
 }  // namespace
 
+namespace {
+
+// n nanoseconds rounded to `Unit` (the value of the last printed digit) and
+// written with `Decimals` places. The unit is a constant per call site so
+// that the division compiles to a multiplication.
+template <std::int64_t Unit, int Decimals>
+char* write_rounded(char* out, std::int64_t n) noexcept {
+  const auto q = static_cast<std::uint64_t>(n / Unit);
+  const std::int64_t r = n % Unit;
+  if (2 * r != Unit) return write_fixed(out, q + (2 * r > Unit ? 1 : 0), Decimals);
+  return write_double(out, static_cast<double>(n) / 1e6, std::chars_format::fixed, Decimals);
+}
+
+}  // namespace
+
 char* write_fping_time(char* out, nanoseconds ns) noexcept {
   const std::int64_t n = ns.count();
   if (n >= 0 && n < fixed_limit_ns) {
-    int decimals = 0;
-    std::int64_t unit = 1'000'000;  // nanoseconds per last printed digit
-    if (n < 1'000'000) {
-      decimals = 3;
-      unit = 1'000;
-    } else if (n < 10'000'000) {
-      decimals = 2;
-      unit = 10'000;
-    } else if (n < 100'000'000) {
-      decimals = 1;
-      unit = 100'000;
-    }
-    auto q = static_cast<std::uint64_t>(n / unit);
-    const std::int64_t r = n % unit;
-    if (2 * r != unit) return write_fixed(out, q + (2 * r > unit ? 1 : 0), decimals);
-    return write_double(out, static_cast<double>(n) / 1e6, std::chars_format::fixed, decimals);
+    if (n < 1'000'000) return write_rounded<1'000, 3>(out, n);
+    if (n < 10'000'000) return write_rounded<10'000, 2>(out, n);
+    if (n < 100'000'000) return write_rounded<100'000, 1>(out, n);
+    return write_rounded<1'000'000, 0>(out, n);
   }
   const double t = static_cast<double>(n) / 1e6;
   if (t < 0.0) return write_double(out, t, std::chars_format::general, 2);

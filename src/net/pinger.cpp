@@ -45,10 +45,17 @@ constexpr std::size_t burst_work = sys::max_batch;
 // Batched reads per drain at most (x sys::max_batch datagrams), so a socket
 // that never runs dry cannot starve timers and sends.
 constexpr std::size_t max_drain_rounds = 256;
-// Targets of one async_sweep running at once: the rest wait as bare
+// Targets of a sweep started and not yet sent: the rest wait as bare
 // addresses, so a sweep of a million targets costs a million addresses, not
-// a million requests.
+// a million requests. The window counts targets waiting to send, not those
+// running: a target that sent and waits for its reply (or its timeout) does
+// not hold the next ones back, so silent hosts cost their timeout once, not
+// once per 4,096 targets.
 constexpr std::size_t sweep_window = 4096;
+// Targets of one async_sweep running at once, as a bound on memory when
+// hosts are silent and nothing else caps the probes in flight (about 1 KiB
+// per running target in all).
+constexpr std::size_t sweep_max_running = std::size_t{1} << 17;
 // Sweep ids have the top bit set; request ids never do.
 constexpr std::uint64_t sweep_id_bit = std::uint64_t{1} << 63;
 
@@ -128,6 +135,9 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
   std::uint64_t next_sweep_id = 1;
   bool shut_down = false;
   bool shutting_down = false;  // set first in shutdown(): streams hear nothing more
+  // The streams with targets running, and how many each: they hear
+  // on_probes_sent. Usually one (a sweep), so a vector.
+  std::vector<std::pair<PingStream*, std::size_t>> streams;
 
   Lane& lane(wire::Family f) { return f == wire::Family::v4 ? v4 : v6; }
 
@@ -216,6 +226,47 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  // Requests of the lane with no probe in flight: started and not yet sent,
+  // or between probes (see sweep_window).
+  std::size_t unsent(const Lane& l) const {
+    if (!l.engine) return 0;
+    const std::size_t in_flight = l.engine->in_flight();
+    return l.requests > in_flight ? l.requests - in_flight : 0;
+  }
+
+  void add_stream(PingStream* stream) {
+    for (auto& [known, count] : streams) {
+      if (known == stream) {
+        ++count;
+        return;
+      }
+    }
+    streams.emplace_back(stream, 1);
+  }
+  void remove_stream(PingStream* stream) {
+    for (std::size_t i = 0; i < streams.size(); ++i) {
+      if (streams[i].first == stream && --streams[i].second == 0) {
+        streams[i] = streams.back();
+        streams.pop_back();
+        return;
+      }
+    }
+  }
+
+  // After a pump that sent probes: the sweeps and streams that keep targets
+  // waiting to send start more. Callbacks may start or end targets and
+  // sweeps, so both are walked by index and looked up again.
+  void on_probes_sent() {
+    if (!sweeps.empty()) {
+      std::vector<std::uint64_t> waiting;
+      for (const auto& [id, sweep] : sweeps) {
+        if (sweep.next < sweep.addresses.size()) waiting.push_back(id);
+      }
+      for (auto id : waiting) launch_sweep(id);
+    }
+    for (std::size_t i = 0; i < streams.size() && !shutting_down; ++i) streams[i].first->on_probes_sent();
+  }
+
   bool capped(const Lane& l) const { return l.in_flight_cap != 0 && l.engine->in_flight() >= l.in_flight_cap; }
 
   // --- requests -------------------------------------------------------------
@@ -236,7 +287,9 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
       request = std::move(*requests.take(id));
       return 0;
     }
-    update_receive_side(l, opts.payload_size);
+    // Nothing grows for a payload open() (or an earlier request) sized for:
+    // the common case, a sweep's targets all alike.
+    if (opts.payload_size > l.max_payload) update_receive_side(l, opts.payload_size);
     requests.find(id)->target = *target;
     ++l.requests;
     post_pump(l);
@@ -271,6 +324,7 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     const bool cancelled = request.result.cancelled;
     --lane(request.family).requests;
     requests.erase(id);
+    remove_stream(stream);
     // Not while shutting down: the stream's owner may be half destroyed.
     if (!shutting_down) stream->on_finished(tag, ec, statistics, cancelled);
   }
@@ -283,7 +337,8 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
       auto it = sweeps.find(sweep_id);
       if (it == sweeps.end()) return true;
       auto& sweep = it->second;
-      if (sweep.running >= sweep_window || sweep.next >= sweep.addresses.size()) return true;
+      if (sweep.running >= sweep_max_running || sweep.next >= sweep.addresses.size()) return true;
+      if (unsent(lane(sweep.addresses[sweep.next].family())) >= sweep_window) return true;
       Request request;
       request.sweep = sweep_id;
       const auto address = sweep.addresses[sweep.next++];
@@ -446,6 +501,7 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
       l.socket.suspend_readiness();
     }
     std::size_t work = 0;  // datagrams read and probes built
+    std::size_t sent = 0;  // probes built (and handed to the outbox)
     auto read = drain_socket(l);
     if (!read) return;
     work += *read;
@@ -461,6 +517,7 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
         ++built;
       }
       work += built;
+      sent += built;
       if (built == 0) break;  // nothing due, or the cap holds (replies or the timer resume)
       blocked = !flush(l);
       read = drain_socket(l);
@@ -481,6 +538,7 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
                           });
     }
     drain_events(l);
+    if (sent != 0) on_probes_sent();
     // A pump already posted (targets started by the events above) waits
     // instead: the socket stays out of the reactor until the burst is over.
     if (l.requests > 0 && !l.receiving && !l.pump_posted && l.socket.is_open()) {
@@ -733,8 +791,11 @@ Result<void> Pinger::stream_ping(const wire::IpAddress& address, const PingOptio
   std::error_code ec;
   impl_->start(address, options, request, ec);
   if (ec) return unexpected(ec);
+  impl_->add_stream(&stream);
   return {};
 }
+
+std::size_t Pinger::unsent_requests(wire::Family family) const { return impl_->unsent(impl_->lane(family)); }
 
 void Pinger::start_in_use_check(const wire::IpAddress& address, std::chrono::nanoseconds timeout,
                                 std::unique_ptr<detail::Completion<bool>> completion) {

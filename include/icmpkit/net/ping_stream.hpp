@@ -35,6 +35,15 @@ class PingStream {
   /// still running when the Pinger is destroyed.
   virtual void on_finished(std::uint64_t tag, std::error_code error, const engine::PingStatistics& statistics,
                            bool cancelled) = 0;
+
+  /// The Pinger has just handed probes to the kernel, so targets that were
+  /// waiting to be sent no longer are: a caller that keeps a window of
+  /// targets waiting to send (Pinger::unsent_requests) starts more here.
+  /// Called after a pump that sent probes, after that pump's events, for
+  /// every stream with targets still running (a stream whose targets have
+  /// all finished hears on_finished instead: start more from both). The
+  /// default does nothing.
+  virtual void on_probes_sent() {}
 };
 
 }  // namespace icmpkit::net

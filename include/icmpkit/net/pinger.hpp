@@ -208,6 +208,12 @@ class Pinger {
   engine::EngineCounters engine_counters(wire::Family family) const;
   /// The family's socket: buffer obtained, in-flight cap, kernel drops.
   SocketStats socket_stats(wire::Family family) const;
+  /// Requests of `family` with no probe in flight right now: started and not
+  /// sent yet, or waiting between probes. A caller that feeds in targets as
+  /// they are sent (PingStream::on_probes_sent) keeps this, not the number
+  /// running, under its window, so that targets waiting for a reply or a
+  /// timeout (silent hosts) do not hold the next ones back.
+  std::size_t unsent_requests(wire::Family family) const;
 
  private:
   struct Impl;

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 
+#include <array>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -37,6 +38,30 @@ TEST(IpAddressText, Ipv4MatchesInetNtop) {
     const auto parsed = wire::IpAddress::parse(text);
     ASSERT_TRUE(parsed.has_value()) << text;
     ASSERT_EQ(*parsed, wire::IpAddress(a)) << text;
+  }
+}
+
+// write_ipv4_text copies whole three-character digit groups and lets later
+// characters overwrite the spare ones: it must still stay inside
+// ipv4_text_max_size, whatever the octets' lengths.
+TEST(IpAddressText, WriteIpv4TextStaysWithinItsMaximumSize) {
+  const std::uint8_t lengths[] = {0, 9, 10, 99, 100, 255};  // 1, 1, 2, 2, 3, 3 digits
+  for (auto a : lengths) {
+    for (auto b : lengths) {
+      for (auto c : lengths) {
+        for (auto d : lengths) {
+          const wire::Ipv4Address address{std::byte{a}, std::byte{b}, std::byte{c}, std::byte{d}};
+          std::array<char, wire::ipv4_text_max_size + 8> buffer;
+          buffer.fill('#');
+          char* end = wire::write_ipv4_text(buffer.data(), address);
+          const std::string expected = libc_text(address);
+          ASSERT_EQ(std::string(buffer.data(), end), expected);
+          for (std::size_t i = wire::ipv4_text_max_size; i < buffer.size(); ++i) {
+            ASSERT_EQ(buffer[i], '#') << expected << " wrote past " << wire::ipv4_text_max_size << " characters";
+          }
+        }
+      }
+    }
   }
 }
 
