@@ -379,7 +379,10 @@ void Sweep::on_probe(std::uint64_t slot, const engine::ProbeEvent& e) {
 void Sweep::on_finished(std::uint64_t slot, std::error_code ec, const engine::PingStatistics& statistics,
                         bool /*cancelled*/) {
   Flight& flight = flights_[slot];
-  const Tally& t = tally(flight);
+  Tally& t = tally(flight);
+  // A probe cancelled in flight (SIGINT) was sent all the same, and fping's
+  // xmt counts it: take the engine's count of probes handed to the kernel.
+  if (statistics.sent > t.sent) t.sent = static_cast<std::uint32_t>(statistics.sent);
   --running_;
   ++finished_;
   if (ec && ec != std::error_code(asio::error::operation_aborted) && !failure_) failure_ = ec;

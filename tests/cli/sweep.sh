@@ -2,7 +2,7 @@
 # End-to-end tests of `icmpkit sweep` against fping run in the same test: the
 # lines must have the same SHAPE (digits masked; sorted where fping prints in
 # arrival order) and the exit codes must agree. Usage: sweep.sh CASE ICMPKIT
-# Cases: cidr count lab input json errors progress.
+# Cases: cidr count lab input json errors progress silent.
 # Exit 0 = pass, 1 = fail, 77 = skipped. Traffic: loopback, or namespaces this
 # script creates (prefix ikJ) and deletes.
 set -u
@@ -209,7 +209,45 @@ case_progress() {
   if ! grep -q "targets done" "$TMP/err"; then pass "no progress line when stderr is not a terminal"; else bad "progress on a pipe"; fi
 }
 
+# 5,000 silent targets (b blackholes 10.98.0.0/16) with a 10 s timeout, and
+# SIGINT 2 s in: every probe must have been sent by then (xmt 1 for each in
+# the summary), as fping -i 0 sends them. A sweep that held targets back
+# until earlier ones timed out (it kept 4,096 running) would show 904 unsent.
+# (fping itself is not run here: it does not end within seconds of SIGINT.)
+case_silent() {
+  need_root
+  make_lab
+  ip -n "${NS}b" route add blackhole 10.98.0.0/16
+  local i
+  for i in $(seq 0 4999); do echo "10.98.$((i / 250)).$((i % 250 + 1))"; done >"$TMP/silent"
+  : >"$TMP/silent.err"
+  ip netns exec "${NS}a" "$ICMPKIT" sweep -c 1 -t 10000 -i 0 -q -f "$TMP/silent" >/dev/null 2>"$TMP/silent.err" &
+  local pid=$! waited=0
+  sleep 2
+  kill -INT "$pid"
+  # Bounded: a sweep that ignored the signal is ended here and fails the case.
+  while kill -0 "$pid" 2>/dev/null && [ $waited -lt 50 ]; do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid"
+    wait "$pid"
+    bad "still running 5 s after SIGINT"
+    return
+  fi
+  wait "$pid"
+  local sent
+  sent=$(grep -c 'xmt/rcv/%loss = 1/0/100%' "$TMP/silent.err")
+  if [ "$sent" = 5000 ]; then
+    pass "all 5,000 silent targets sent within 2 s, then SIGINT"
+  else
+    bad "$sent of 5,000 silent targets sent before SIGINT: $(head -3 "$TMP/silent.err")"
+  fi
+}
+
 case "$CASE" in
+  silent) case_silent ;;
   cidr) case_cidr ;;
   count) case_count ;;
   lab) case_lab ;;
