@@ -85,9 +85,6 @@ Result<IpAddress> IpAddress::parse(std::string_view text) noexcept {
   return IpAddress(v6, scope);
 }
 
-ConstBytes IpAddress::bytes() const noexcept {
-  return ConstBytes(bytes_).first(is_v4() ? 4 : 16);
-}
 
 Ipv4Address IpAddress::v4() const noexcept {
   Ipv4Address out{};

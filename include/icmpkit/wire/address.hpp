@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,7 +34,7 @@ class IpAddress {
   bool is_v6() const noexcept { return family_ == Family::v6; }
 
   /// The address bytes (4 or 16 of them).
-  ConstBytes bytes() const noexcept;
+  ConstBytes bytes() const noexcept { return ConstBytes(bytes_).first(is_v4() ? 4 : 16); }
   Ipv4Address v4() const noexcept;  ///< First 4 bytes; meaningful when is_v4().
   Ipv6Address v6() const noexcept;  ///< All 16 bytes; meaningful when is_v6().
   std::uint32_t scope_id() const noexcept { return scope_id_; }
@@ -43,7 +44,13 @@ class IpAddress {
 
   std::string to_string() const;
 
-  friend bool operator==(const IpAddress&, const IpAddress&) noexcept = default;
+  // By hand: the defaulted form compares the std::array<std::byte, 16> byte
+  // by byte (libstdc++ uses memcmp only for integer elements), and every
+  // reply is matched with one. The same fields, the same answer.
+  friend bool operator==(const IpAddress& a, const IpAddress& b) noexcept {
+    return a.family_ == b.family_ && a.scope_id_ == b.scope_id_ &&
+           std::memcmp(a.bytes_.data(), b.bytes_.data(), a.bytes_.size()) == 0;
+  }
 
  private:
   Family family_ = Family::v4;
