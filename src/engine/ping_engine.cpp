@@ -311,6 +311,7 @@ struct Session {
   std::uint32_t generation = 0;
   std::uint32_t next_index = 0;       // next new probe index
   std::uint32_t awaiting = 0;         // probes pending / in flight
+  std::uint32_t lingering = 0;        // probes answered / timed out / ended, still remembered
   std::uint32_t head = none;          // live probe list (in flight and lingering)
   std::uint32_t tail = none;
   std::uint32_t retry_head = none;    // queued retries (RetryNode list), due now
@@ -450,8 +451,24 @@ struct PingEngine::Impl {
     return take_from_pool(probes, free_probe, [](const ProbeRecord& p) { return p.next; });
   }
   void release_probe(std::uint32_t index) {
+    if (is_lingering(probes[index].state)) --sessions[probes[index].session].lingering;
     unlink_probe(index);
     free_probe_record(index);
+  }
+  static bool is_lingering(ProbeState state) noexcept {
+    return state == ProbeState::answered || state == ProbeState::timed_out || state == ProbeState::ended;
+  }
+  // The session's oldest lingering record goes early (see
+  // EngineConfig::max_lingering_per_target). Records are listed in send
+  // order, so it is nearly always the first.
+  void forget_oldest_lingering(Session& s) {
+    for (auto slot = s.head; slot != none; slot = probes[slot].next) {
+      if (is_lingering(probes[slot].state)) {
+        release_probe(slot);
+        ++counters.lingering_forgotten;
+        return;
+      }
+    }
   }
   // Puts an unlinked probe record (or one whose whole session list is being
   // dropped) on the free list.
@@ -709,13 +726,23 @@ struct PingEngine::Impl {
     // Built in place, every member given (a ProbeEvent is ~130 bytes, two
     // per probe in a sweep; value-initialising it first cost a block clear).
     if (probe_slot == none) {
-      events.emplace_back(kind, id_of(session_index), s.address, s.user_data, std::uint64_t{0}, wire::EchoSeq(0),
-                          std::uint32_t{0}, std::uint32_t{0}, std::move(outcome));
+      emplace_event(kind, id_of(session_index), s.address, s.user_data, std::uint64_t{0}, wire::EchoSeq(0),
+                    std::uint32_t{0}, std::uint32_t{0}, std::move(outcome));
       return;
     }
     const auto& p = probes[probe_slot];
-    events.emplace_back(kind, id_of(session_index), s.address, s.user_data, serial_of(probe_slot, p),
-                        wire::EchoSeq(p.seq), p.probe_index, std::uint32_t{p.attempt}, std::move(outcome));
+    emplace_event(kind, id_of(session_index), s.address, s.user_data, serial_of(probe_slot, p),
+                  wire::EchoSeq(p.seq), p.probe_index, std::uint32_t{p.attempt}, std::move(outcome));
+  }
+  template <class... Members>
+  void emplace_event(Members&&... members) {
+#if defined(__cpp_aggregate_paren_init)
+    events.emplace_back(std::forward<Members>(members)...);
+#else
+    // Compilers without C++20's parenthesised aggregate initialisation
+    // (clang before 16, Debian 12's clang 14 among them): one move more.
+    events.push_back(ProbeEvent{std::forward<Members>(members)...});
+#endif
   }
 
   // Ends an awaiting probe with `outcome` and lets it linger.
@@ -729,6 +756,9 @@ struct PingEngine::Impl {
     push_event(EventKind::outcome, session_index, slot, std::move(outcome));
     p.state = linger_state;
     arm_probe(slot, now + config.linger);
+    if (++s.lingering > config.max_lingering_per_target && config.max_lingering_per_target != 0) {
+      forget_oldest_lingering(s);
+    }
     maybe_done(session_index);
   }
 
@@ -951,6 +981,7 @@ Result<TargetId> PingEngine::add_target(const wire::IpAddress& address, const Pi
   // Session{} cost more than the rest of add_target's bookkeeping).
   assert(s.head == none && s.tail == none && s.retry_head == none && s.retry_tail == none);
   assert(s.address_entry == none && s.options == none && s.rtt_slot == none && !s.deadline_armed && !s.live);
+  assert(s.lingering == 0);
   s.retry_at = TimePoint{};
   s.next_index = 0;
   s.awaiting = 0;
@@ -995,6 +1026,7 @@ void PingEngine::release(TargetId target) {
     slot = next;
   }
   s->head = s->tail = none;
+  s->lingering = 0;
   m.detach_address(target.index);
   m.clear_retries(*s);
   m.disarm_deadline(*s);

@@ -105,6 +105,12 @@ struct EngineConfig {
   /// How long an answered or timed-out probe is remembered, so later replies
   /// are reported as duplicate / late_reply instead of being lost.
   std::chrono::nanoseconds linger = std::chrono::seconds(10);
+  /// Lingering records kept per target at most; past this the oldest is
+  /// forgotten early, and a later reply to it counts as stale, as one after
+  /// the linger would. Bounds a flood's memory (at 100,000 probes/s, 10 s of
+  /// linger is a million records). 65,536 is one run of 16-bit sequence
+  /// numbers, the window iputils ping keeps for duplicates. 0: no limit.
+  std::size_t max_lingering_per_target = 65536;
   /// RTT samples kept per target for percentiles (see RttStats).
   std::size_t rtt_sample_cap = RttStats::default_sample_cap;
   /// Probe records allocated up front.
@@ -160,6 +166,9 @@ struct EngineCounters {
   std::uint64_t unmatched_errors = 0;  ///< ICMP errors quoting no probe of ours.
   std::uint64_t malformed = 0;         ///< Messages too short or undecodable.
   std::uint64_t rate_limited = 0;      ///< poll_transmit calls held back by the token bucket.
+  /// Lingering records forgotten before their linger ended
+  /// (EngineConfig::max_lingering_per_target).
+  std::uint64_t lingering_forgotten = 0;
 };
 
 class PingEngine {

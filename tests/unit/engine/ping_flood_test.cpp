@@ -16,16 +16,18 @@ namespace wire = icmpkit::wire;
 namespace {
 
 struct Flood {
-  explicit Flood(bool send_on_reply) : engine(config()) {
+  explicit Flood(bool send_on_reply, std::uint32_t count = 5, std::size_t max_lingering = 65536)
+      : engine(config(max_lingering)) {
     engine::PingOptions o;
-    o.count = 5;
+    o.count = count;
     o.interval = 10ms;
     o.timeout = 1s;
     o.send_on_reply = send_on_reply;
     target = *engine.add_target(address, o, now);
   }
-  static engine::EngineConfig config() {
+  static engine::EngineConfig config(std::size_t max_lingering) {
     engine::EngineConfig c;
+    c.max_lingering_per_target = max_lingering;
     c.cookie = 0x1122334455667788ULL;
     c.echo_id = wire::EchoId(0x4242);
     c.match_echo_id = false;
@@ -99,6 +101,48 @@ TEST(PingFlood, WholeCountAtReplySpeed) {
   }
   EXPECT_EQ(sent, 5u);  // 5 probes within 0.5 ms, interval 10 ms
   EXPECT_EQ(flood.engine.stats(flood.target).received, 5u);
+}
+
+// A flood answers a probe every few microseconds and each answered probe
+// lingers 10 s: without a bound a minute of `ping -f` kept a million
+// records. Past max_lingering_per_target the oldest is forgotten: a copy of
+// its reply is then stale, while the newest still count as duplicates.
+TEST(PingFlood, LingeringRecordsPerTargetAreBounded) {
+  Flood flood(true, 20, 8);
+  std::vector<std::vector<std::byte>> requests;
+  for (int i = 0; i < 20; ++i) {
+    auto sent = flood.send_due();
+    ASSERT_EQ(sent.size(), 1u) << "probe " << i;
+    flood.now += 10us;
+    flood.reply(sent[0]);
+    requests.push_back(sent[0]);
+  }
+  EXPECT_EQ(flood.engine.stats(flood.target).received, 20u);
+  EXPECT_EQ(flood.engine.counters().lingering_forgotten, 12u);
+  flood.reply(requests[0]);  // forgotten: stale
+  EXPECT_EQ(flood.engine.counters().stale_replies, 1u);
+  EXPECT_EQ(flood.engine.stats(flood.target).duplicates, 0u);
+  flood.reply(requests[11]);  // forgotten too (12 went: probes 0 to 11)
+  EXPECT_EQ(flood.engine.counters().stale_replies, 2u);
+  flood.reply(requests[12]);  // among the 8 kept: a duplicate
+  flood.reply(requests[19]);
+  EXPECT_EQ(flood.engine.stats(flood.target).duplicates, 2u);
+  EXPECT_EQ(flood.engine.counters().stale_replies, 2u);
+}
+
+TEST(PingFlood, ZeroMeansNoBoundOnLingeringRecords) {
+  Flood flood(true, 20, 0);
+  std::vector<std::vector<std::byte>> requests;
+  for (int i = 0; i < 20; ++i) {
+    auto sent = flood.send_due();
+    ASSERT_EQ(sent.size(), 1u);
+    flood.now += 10us;
+    flood.reply(sent[0]);
+    requests.push_back(sent[0]);
+  }
+  flood.reply(requests[0]);
+  EXPECT_EQ(flood.engine.counters().lingering_forgotten, 0u);
+  EXPECT_EQ(flood.engine.stats(flood.target).duplicates, 1u);
 }
 
 }  // namespace
