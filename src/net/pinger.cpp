@@ -672,6 +672,12 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
         d.realtime = datagram->kernel_timestamp;
         l.engine->on_datagram(now, d);
       }
+      // Events go out batch by batch, not once the socket is dry: a flood's
+      // receive buffer holds tens of thousands of replies, and their events
+      // (about 130 bytes each) piled up to 12 MB before the first was read.
+      // Handlers may start targets here, as from any pump.
+      drain_events(l);
+      if (!l.engine) return std::nullopt;
       if (*count < l.slots.size() && !l.error_queue_pending) return read;
     }
     return read;
