@@ -527,13 +527,17 @@ class Bench:
         self.ping_help = cli_help(icmpkit, "ping")
         self.results: dict[str, list[Run]] = {}
 
-    def speed_of_light(self, variant: str, targets: int, count: int, rate: float, timeout: float) -> Run:
+    def speed_of_light(self, variant: str, targets: int, count: int, rate: float, timeout: float,
+                       timestamps: bool = False) -> Run:
         argv = [self.sol, "--mode", variant, "--targets", str(targets), "--count", str(count),
                 "--linger", str(self.cfg.timeout_ms / 1000), "--max-seconds", str(timeout - 5), "--json"]
         if rate:
             argv += ["--rate", str(rate)]
+        if timestamps:
+            argv.append("--timestamps")
         wrapped = self.lab.root(argv) if variant == "raw" else self.lab.unprivileged(argv)
-        run = Run("speed-of-light", variant + (" (nobody)" if variant == "dgram" else " (root)"), wrapped or [])
+        name = variant + ("+ts" if timestamps else "")  # ts: receive timestamps
+        run = Run("speed-of-light", name + (" (nobody)" if variant == "dgram" else " (root)"), wrapped or [])
         if wrapped is None:
             run.status, run.note = "skipped", "needs a namespace with ping_group_range opened"
             return run
@@ -628,13 +632,18 @@ class Bench:
         runs = repeated([lambda: self.speed_of_light("raw", n, 1, 0, t), lambda: self.speed_of_light("dgram", n, 1, 0, t),
                          lambda: self.icmpkit_sweep(file, n, 1, None, t, "raw"),
                          lambda: self.icmpkit_sweep(file, n, 1, None, t, "dgram"),
-                         lambda: self.fping(file, n, 1, None, t)], r)
+                         lambda: self.fping(file, n, 1, None, t),
+                         lambda: self.speed_of_light("raw", n, 1, 0, t, timestamps=True)], r)
         runs.append(self.oping(file, n, 1, None, t))  # tens of seconds a run: once
         title = f"sweep: {n:,} targets x 1 probe, as fast as possible"
         self.results["sweep"] = runs
         print_table(title, runs)
-        print_ratios("sweep, root/raw", runs[2], [("fping", runs[4]), ("oping", runs[5]),
+        print_ratios("sweep, root/raw", runs[2], [("fping", runs[4]), ("oping", runs[6]),
                                                   ("speed-of-light", runs[0])], runs[2].note or runs[2].status)
+        # Not a target, a breakdown: the bare loop asking for the receive
+        # timestamps icmpkit's RTTs come from (what the kernel charges for them).
+        print_ratios("sweep, root/raw, against the loop with receive timestamps", runs[2],
+                     [("speed-of-light+ts", runs[5])], runs[2].note or runs[2].status)
         print_ratios("sweep, nobody/dgram", runs[3], [("speed-of-light", runs[1])], runs[3].note or runs[3].status)
         if n > FPING_MAX_TARGETS:
             # fping 5.1 refuses a 65,536th probe within its 10 s sequence-number

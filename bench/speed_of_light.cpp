@@ -53,13 +53,19 @@ struct Options {
   double max_seconds = 120;   // hard bound on the whole run
   int rcvbuf = 32 << 20;
   bool json = false;
+  // Ask for kernel receive timestamps (SO_TIMESTAMPNS) and read them, as any
+  // pinger that measures RTTs from them must: the loop then shows what that
+  // costs the kernel (every packet through netif_rx is stamped once any
+  // socket asks) apart from what a pinger's own code costs.
+  bool timestamps = false;
 };
 
 [[noreturn]] void usage(const char* argv0, const char* why) {
   std::fprintf(stderr,
                "%s: %s\n"
                "usage: %s [--mode raw|dgram] [--targets N] [--count K] [--rate PPS]\n"
-               "          [--window W] [--linger S] [--max-seconds S] [--rcvbuf BYTES] [--batch 1..64] [--json]\n"
+               "          [--window W] [--linger S] [--max-seconds S] [--rcvbuf BYTES] [--batch 1..64]\n"
+               "          [--timestamps] [--json]\n"
                "Sends K rounds of echo requests to N loopback targets 127.0.0.1+i and counts replies.\n",
                argv0, why, argv0);
   std::exit(2);
@@ -87,6 +93,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--rcvbuf") o.rcvbuf = std::atoi(value());
     else if (a == "--batch") o.send_batch = std::strtoull(value(), nullptr, 10);
     else if (a == "--json") o.json = true;
+    else if (a == "--timestamps") o.timestamps = true;
     else usage(argv[0], "unknown option");
   }
   if (o.targets == 0 || o.targets > loopback_last - loopback_base + 1) usage(argv[0], "targets out of range");
@@ -130,6 +137,13 @@ int main(int argc, char** argv) {
     icmp_filter filter{~(1U << ICMP_ECHOREPLY)};
     (void)setsockopt(fd, SOL_RAW, ICMP_FILTER, &filter, sizeof filter);
   }
+  if (o.timestamps) {
+    const int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0) {
+      std::fprintf(stderr, "speed_of_light: SO_TIMESTAMPNS: %s\n", std::strerror(errno));
+      return 1;
+    }
+  }
   const auto id = static_cast<std::uint16_t>(getpid() ^ 0x5a5a);
 
   const std::uint64_t total = o.targets * o.count;
@@ -145,6 +159,9 @@ int main(int argc, char** argv) {
   std::array<sockaddr_in, max_batch> src{};
   std::array<iovec, max_batch> in_iov{};
   std::array<mmsghdr, max_batch> in_msg{};
+  // Room for one SO_TIMESTAMPNS control message per datagram.
+  std::array<std::array<std::byte, CMSG_SPACE(sizeof(timespec))>, max_batch> in_control{};
+  std::uint64_t stamped = 0;  // replies that came with a kernel timestamp
 
   std::uint64_t sent = 0, replies = 0, duplicates = 0, foreign = 0, send_errors = 0;
   std::uint64_t send_calls = 0, recv_calls = 0;
@@ -166,12 +183,21 @@ int main(int argc, char** argv) {
         in_msg[i].msg_hdr.msg_namelen = sizeof src[i];
         in_msg[i].msg_hdr.msg_iov = &in_iov[i];
         in_msg[i].msg_hdr.msg_iovlen = 1;
+        if (o.timestamps) {
+          in_msg[i].msg_hdr.msg_control = in_control[i].data();
+          in_msg[i].msg_hdr.msg_controllen = in_control[i].size();
+        }
       }
       const int n = recvmmsg(fd, in_msg.data(), max_batch, MSG_DONTWAIT, nullptr);
       ++recv_calls;
       if (n <= 0) return;
       last_reply = Clock::now();
       for (int i = 0; i < n; ++i) {
+        if (o.timestamps) {
+          for (cmsghdr* c = CMSG_FIRSTHDR(&in_msg[i].msg_hdr); c != nullptr; c = CMSG_NXTHDR(&in_msg[i].msg_hdr, c)) {
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) ++stamped;
+          }
+        }
         const std::uint8_t* p = in[i].data();
         std::size_t len = in_msg[i].msg_len;
         if (!o.dgram) {
@@ -290,13 +316,14 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"tool\":\"speed_of_light\",\"mode\":\"%s\",\"targets\":%llu,\"count\":%llu,\"sent\":%llu,"
         "\"replies\":%llu,\"duplicates\":%llu,\"foreign\":%llu,\"send_errors\":%llu,\"send_calls\":%llu,"
-        "\"recv_calls\":%llu,\"active_seconds\":%.6f,\"wall_seconds\":%.6f,\"packets_per_second\":%.1f,"
+        "\"recv_calls\":%llu,\"timestamped\":%llu,\"active_seconds\":%.6f,\"wall_seconds\":%.6f,\"packets_per_second\":%.1f,"
         "\"user_seconds\":%.6f,\"sys_seconds\":%.6f,\"max_rss_kb\":%ld,\"timed_out\":%s}\n",
         o.dgram ? "dgram" : "raw", static_cast<unsigned long long>(o.targets),
         static_cast<unsigned long long>(o.count), static_cast<unsigned long long>(sent),
         static_cast<unsigned long long>(replies), static_cast<unsigned long long>(duplicates),
         static_cast<unsigned long long>(foreign), static_cast<unsigned long long>(send_errors),
-        static_cast<unsigned long long>(send_calls), static_cast<unsigned long long>(recv_calls), active, wall,
+        static_cast<unsigned long long>(send_calls), static_cast<unsigned long long>(recv_calls),
+        static_cast<unsigned long long>(stamped), active, wall,
         pps, user, sys, usage.ru_maxrss, timed_out ? "true" : "false");
   } else {
     std::printf("speed_of_light (%s): %llu targets x %llu: sent %llu, replies %llu (dup %llu, foreign %llu, "
