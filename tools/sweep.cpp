@@ -67,12 +67,15 @@ struct SweepFlags {
 // Sweeps longer than this show a progress line on a terminal's stderr.
 constexpr auto progress_after = std::chrono::seconds(2);
 // Targets started and not yet sent when each target gets one probe (see
-// Pinger::unsent_requests): far more than any rate limit lets out per pump,
-// while a -g list of a million hosts is not started all at once. A target
-// that sent its probe no longer counts, so silent hosts cost one timeout in
-// all, not one per 4,096 targets. With -c/-C N > 1 every target runs at once
-// (fping pings each target once per period -p), so memory follows the list.
-constexpr std::size_t one_probe_window = 4096;
+// Pinger::unsent_requests): four send batches ahead of the socket, refilled
+// after every pump that sent, while a -g list of a million hosts is not
+// started all at once. A target that sent its probe no longer counts, so
+// silent hosts cost one timeout in all. Small on purpose: on loopback, where
+// replies come at once, the running targets are about this many, and 256
+// instead of 4,096 kept the working set in cache (65,536 targets: 4-6% less
+// wall time, measured interleaved). With -c/-C N > 1 every target runs at
+// once (fping pings each target once per period -p), so memory follows the list.
+constexpr std::size_t one_probe_window = 256;
 // Targets running at once when each gets one probe: bounds memory (about
 // 1 KiB each in all) when hosts are silent and nothing else caps the probes
 // in flight (--rate); without --rate the receive buffer's cap comes first.

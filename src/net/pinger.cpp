@@ -49,9 +49,11 @@ constexpr std::size_t max_drain_rounds = 256;
 // addresses, so a sweep of a million targets costs a million addresses, not
 // a million requests. The window counts targets waiting to send, not those
 // running: a target that sent and waits for its reply (or its timeout) does
-// not hold the next ones back, so silent hosts cost their timeout once, not
-// once per 4,096 targets.
-constexpr std::size_t sweep_window = 4096;
+// not hold the next ones back, so silent hosts cost their timeout once.
+// Four send batches ahead of the socket, refilled after every pump that
+// sent; small, so that where replies come at once (loopback) the running
+// targets stay few and their records in cache (see tools/sweep.cpp).
+constexpr std::size_t sweep_window = 4 * sys::max_batch;
 // Targets of one async_sweep running at once, as a bound on memory when
 // hosts are silent and nothing else caps the probes in flight (about 1 KiB
 // per running target in all).
