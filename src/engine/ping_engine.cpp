@@ -5,7 +5,6 @@
 // See engine/ping.hpp.
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cassert>
 #include <cstring>
 #include <limits>
@@ -381,14 +380,6 @@ constexpr std::uint64_t word_sum(std::uint64_t v) noexcept { return (v >> 32) + 
 constexpr std::uint16_t fold_sum(std::uint64_t sum) noexcept {
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return static_cast<std::uint16_t>(sum);
-}
-
-// Stores `v` big-endian at `at` (8 bytes the caller has checked):
-// wire::detail::store_be64 writes byte by byte, and GCC does not merge those
-// eight stores; here they are one byte swap and one store.
-void put_be64(std::byte* at, std::uint64_t v) noexcept {
-  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
-  std::memcpy(at, &v, sizeof v);
 }
 
 // Fills `out` with `pattern` repeated from its first byte (zeros when size is 0).
@@ -1113,9 +1104,9 @@ std::optional<Transmit> PingEngine::poll_transmit(TimePoint now, MutableBytes ou
     auto data = out.subspan(wire::icmp_header_size, payload);
     std::uint16_t checksum = 0;
     if (payload >= probe_header_size) {
-      put_be64(data.data(), m.config.cookie);
-      put_be64(data.data() + 8, serial);
-      put_be64(data.data() + 16, sent_ns);
+      wire::detail::store_be64(data, 0, m.config.cookie);
+      wire::detail::store_be64(data, 8, serial);
+      wire::detail::store_be64(data, 16, sent_ns);
       auto fill = data.subspan(probe_header_size);
       fill_pattern(fill, options.pattern, options.pattern_size);
       if (v4 && m.config.compute_checksum) {
@@ -1139,8 +1130,9 @@ std::optional<Transmit> PingEngine::poll_transmit(TimePoint now, MutableBytes ou
         checksum = wire::internet_checksum(out.first(length));
       }
     }
-    put_be64(out.data(),
-             std::uint64_t{type} << 56 | std::uint64_t{checksum} << 32 | std::uint64_t{echo_id} << 16 | p.seq);
+    wire::detail::store_be64(out, 0,
+                             std::uint64_t{type} << 56 | std::uint64_t{checksum} << 32 |
+                                 std::uint64_t{echo_id} << 16 | p.seq);
     m.arm_probe(slot, timeout_at);
 
     Transmit t;
