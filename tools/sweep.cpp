@@ -448,10 +448,7 @@ int Sweep::run() {
     if (auto ec = pinger_->open(family)) return fail(cmd, sweep_exit_system, open_failure_message(family, ec));
   }
   if (probes() > 1) window_ = max_running_ = std::max<std::size_t>(targets_.resolved(), 1);
-  const std::size_t slots = std::min(window_, targets_.resolved());
-  flights_.resize(slots);
-  free_.reserve(slots);
-  for (std::size_t slot = slots; slot-- > 0;) free_.push_back(static_cast<std::uint32_t>(slot));
+  flights_.reserve(std::min(window_, targets_.resolved()));  // launch() adds slots as it needs them
   if (f_.count) tallies_.resize(targets_.size());
   if (f_.vcount) rtts_.assign(targets_.size() * *f_.vcount, no_rtt);
 

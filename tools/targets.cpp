@@ -338,9 +338,8 @@ std::string_view TargetTable::text(std::size_t i) const noexcept {
 }
 
 std::string TargetTable::shown(std::size_t i) const {
-  const auto kept = text(i);
-  if (!kept.empty() || !has_address(i)) return std::string(kept);
-  return address(i).to_string();
+  ShownBuffer buffer;
+  return std::string(shown(i, buffer));
 }
 
 std::string_view TargetTable::shown(std::size_t i, ShownBuffer& buffer) const {
