@@ -499,9 +499,7 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
   // replies fit in the receive buffer: a fast sweep must not overrun it.
   void pump(Lane& l) {
     if (!l.engine || shut_down) return;
-    if (l.last_pump_work >= burst_work && !l.receiving && !l.waiting_write && l.socket.is_open()) {
-      l.socket.suspend_readiness();
-    }
+    if (l.last_pump_work >= burst_work) suspend_for_burst(l);
     std::size_t work = 0;  // datagrams read and probes built
     std::size_t sent = 0;  // probes built (and handed to the outbox)
     auto read = drain_socket(l);
@@ -521,6 +519,10 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
       work += built;
       sent += built;
       if (built == 0) break;  // nothing due, or the cap holds (replies or the timer resume)
+      // A sweep can run whole inside one pump (its targets refill from the
+      // events above), so the burst is recognised here too, not only by the
+      // next pump.
+      if (work >= burst_work) suspend_for_burst(l);
       blocked = !flush(l);
       read = drain_socket(l);
       if (!read) return;
@@ -592,6 +594,14 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
       l.timer_at.reset();
       self->pump(l);
     });
+  }
+
+  // Out of the reactor for the rest of a burst (see burst_work). Never
+  // while a wait is pending: suspending would abort it.
+  void suspend_for_burst(Lane& l) {
+    if (!l.receiving && !l.waiting_write && l.socket.is_open() && !l.socket.readiness_suspended()) {
+      l.socket.suspend_readiness();
+    }
   }
 
   // Back into the reactor before a wait. False when the lane failed.
