@@ -38,6 +38,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -450,14 +451,32 @@ def median_run(runs: list[Run]) -> Run:
     return chosen
 
 
-def repeated(makers: list[Callable[[], Run]], times: int) -> list[Run]:
+def repeated_rounds(makers: list[Callable[[], Run]], times: int) -> list[list[Run]]:
     """Runs every maker `times` times, interleaved (a slow spell of the
-    machine then hits every tool alike), and keeps each one's median run."""
+    machine then hits every tool alike): every run of each maker, in order."""
     rounds: list[list[Run]] = [[] for _ in makers]
     for _ in range(max(1, times)):
         for i, make in enumerate(makers):
             rounds[i].append(make())
-    return [median_run(r) for r in rounds]
+    return rounds
+
+
+def repeated(makers: list[Callable[[], Run]], times: int) -> list[Run]:
+    """repeated_rounds, keeping each maker's median run."""
+    return [median_run(r) for r in repeated_rounds(makers, times)]
+
+
+def print_paired_fraction(title: str, subject: list[Run], reference: list[Run]) -> None:
+    """The fraction of the reference's speed, round by round: each round runs
+    the two back to back, so a slow spell of the machine (on a shared VM,
+    15% from one minute to the next) hits both alike. The median of these
+    per-round fractions, with their spread, says more than the ratio of two
+    medians taken from different rounds."""
+    fractions = sorted(ref.wall / sub.wall for sub, ref in zip(subject, reference) if usable(sub) and usable(ref))
+    if len(fractions) < 2:
+        return
+    print(f"   {title}, paired by round: {statistics.median(fractions):.2f} of its speed "
+          f"(median of {len(fractions)} rounds, range {fractions[0]:.2f}-{fractions[-1]:.2f})")
 
 
 def print_ratios(title: str, subject: Optional[Run], peers: list[tuple[str, Optional[Run]]],
@@ -629,11 +648,13 @@ class Bench:
         file = write_targets(self.workdir, n)
         t = self.cfg.tool_timeout
         r = self.cfg.repeat
-        runs = repeated([lambda: self.speed_of_light("raw", n, 1, 0, t), lambda: self.speed_of_light("dgram", n, 1, 0, t),
-                         lambda: self.icmpkit_sweep(file, n, 1, None, t, "raw"),
-                         lambda: self.icmpkit_sweep(file, n, 1, None, t, "dgram"),
-                         lambda: self.fping(file, n, 1, None, t),
-                         lambda: self.speed_of_light("raw", n, 1, 0, t, timestamps=True)], r)
+        rounds = repeated_rounds([lambda: self.speed_of_light("raw", n, 1, 0, t),
+                                  lambda: self.speed_of_light("dgram", n, 1, 0, t),
+                                  lambda: self.icmpkit_sweep(file, n, 1, None, t, "raw"),
+                                  lambda: self.icmpkit_sweep(file, n, 1, None, t, "dgram"),
+                                  lambda: self.fping(file, n, 1, None, t),
+                                  lambda: self.speed_of_light("raw", n, 1, 0, t, timestamps=True)], r)
+        runs = [median_run(list(each)) for each in rounds]
         runs.append(self.oping(file, n, 1, None, t))  # tens of seconds a run: once
         title = f"sweep: {n:,} targets x 1 probe, as fast as possible"
         self.results["sweep"] = runs
@@ -645,6 +666,8 @@ class Bench:
         print_ratios("sweep, root/raw, against the loop with receive timestamps", runs[2],
                      [("speed-of-light+ts", runs[5])], runs[2].note or runs[2].status)
         print_ratios("sweep, nobody/dgram", runs[3], [("speed-of-light", runs[1])], runs[3].note or runs[3].status)
+        print_paired_fraction("icmpkit sweep (root, raw) against speed-of-light raw", rounds[2], rounds[0])
+        print_paired_fraction("icmpkit sweep (nobody, dgram) against speed-of-light dgram", rounds[3], rounds[1])
         if n > FPING_MAX_TARGETS:
             # fping 5.1 refuses a 65,536th probe within its 10 s sequence-number
             # expiry, so the fping comparison also runs at fping's largest list.
