@@ -449,6 +449,10 @@ struct PingEngine::Impl {
   static bool is_lingering(ProbeState state) noexcept {
     return state == ProbeState::answered || state == ProbeState::timed_out || state == ProbeState::ended;
   }
+  // Sent or about to be, its outcome not known yet.
+  static bool is_awaiting(ProbeState state) noexcept {
+    return state == ProbeState::pending || state == ProbeState::in_flight;
+  }
   // The session's oldest lingering record goes early (see
   // EngineConfig::max_lingering_per_target). Records are listed in send
   // order, so it is nearly always the first.
@@ -664,7 +668,7 @@ struct PingEngine::Impl {
     push_timer({when, slot, p.generation, TimerKind::probe}, probe_lane(p));
   }
   static std::size_t probe_lane(const ProbeRecord& p) noexcept {
-    return p.state == ProbeState::pending || p.state == ProbeState::in_flight ? timeout_lane : linger_lane;
+    return is_awaiting(p.state) ? timeout_lane : linger_lane;
   }
   // Drops stale entries and re-arms deferred ones at the head of the timer
   // queue, so that its top is live and due at its own time.
@@ -741,7 +745,7 @@ struct PingEngine::Impl {
     auto& p = probes[slot];
     auto& s = sessions[p.session];
     const auto session_index = p.session;
-    assert(p.state == ProbeState::pending || p.state == ProbeState::in_flight);
+    assert(is_awaiting(p.state));
     --s.awaiting;
     --awaiting_total;
     push_event(EventKind::outcome, session_index, slot, std::move(outcome));
@@ -790,7 +794,7 @@ struct PingEngine::Impl {
     // End every awaiting probe (the list is in send order).
     for (auto slot = s.head; slot != none;) {
       const auto next = probes[slot].next;
-      if (probes[slot].state == ProbeState::pending || probes[slot].state == ProbeState::in_flight) {
+      if (is_awaiting(probes[slot].state)) {
         finish_probe(slot, now, Cancelled{}, ProbeState::ended);
       }
       slot = next;
@@ -836,7 +840,7 @@ struct PingEngine::Impl {
       for (auto slot = sessions[session_index].head; slot != none; slot = probes[slot].next) {
         const auto& p = probes[slot];
         if (p.seq != seq) continue;
-        if (p.state == ProbeState::pending || p.state == ProbeState::in_flight) return slot;
+        if (is_awaiting(p.state)) return slot;
         if (lingering == none) lingering = slot;
       }
     }
@@ -921,7 +925,7 @@ struct PingEngine::Impl {
   void error_outcome(TimePoint now, std::uint32_t slot, IcmpError error,
                      std::optional<std::chrono::nanoseconds> realtime) {
     auto& p = probes[slot];
-    if (p.state != ProbeState::pending && p.state != ProbeState::in_flight) {
+    if (!is_awaiting(p.state)) {
       ++counters.unmatched_errors;
       return;
     }
@@ -1012,7 +1016,7 @@ void PingEngine::release(TargetId target) {
   for (auto slot = s->head; slot != none;) {
     const auto& p = m.probes[slot];
     const auto next = p.next;
-    if (p.state == ProbeState::pending || p.state == ProbeState::in_flight) --m.awaiting_total;
+    if (Impl::is_awaiting(p.state)) --m.awaiting_total;
     m.free_probe_record(slot);
     slot = next;
   }
@@ -1207,7 +1211,7 @@ void PingEngine::on_error_record(TimePoint now, const ErrorRecordIn& record) {
   }
   if (!record.from_icmp) {
     auto& p = m.probes[slot];
-    if (p.state != ProbeState::pending && p.state != ProbeState::in_flight) return;
+    if (!Impl::is_awaiting(p.state)) return;
     auto& s = m.sessions[p.session];
     ++s.counts.send_failures;
     ++m.total.send_failures;
