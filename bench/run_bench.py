@@ -654,7 +654,7 @@ class Bench:
                                   lambda: self.icmpkit_sweep(file, n, 1, None, t, "dgram"),
                                   lambda: self.fping(file, n, 1, None, t),
                                   lambda: self.speed_of_light("raw", n, 1, 0, t, timestamps=True)], r)
-        runs = [median_run(list(each)) for each in rounds]
+        runs = [median_run(r) for r in rounds]
         runs.append(self.oping(file, n, 1, None, t))  # tens of seconds a run: once
         title = f"sweep: {n:,} targets x 1 probe, as fast as possible"
         self.results["sweep"] = runs
