@@ -85,7 +85,6 @@ Result<IpAddress> IpAddress::parse(std::string_view text) noexcept {
   return IpAddress(v6, scope);
 }
 
-
 Ipv4Address IpAddress::v4() const noexcept {
   Ipv4Address out{};
   std::copy_n(bytes_.begin(), 4, out.begin());
