@@ -1170,6 +1170,16 @@ void PingEngine::on_sent(ProbeHandle handle, TimePoint now, std::optional<std::c
   ++m.total.sent;
 }
 
+void PingEngine::on_transmit_timestamp(ProbeHandle handle, std::chrono::nanoseconds realtime) {
+  auto& m = *impl_;
+  if (handle.slot >= m.probes.size()) return;
+  auto& p = m.probes[handle.slot];
+  if (p.generation != handle.generation || p.state != ProbeState::in_flight) return;
+  p.sent_realtime_ns = realtime.count();
+  p.send_call_ns = 0;  // exact: nothing to fall back to within the call
+  ++m.counters.transmit_timestamps;
+}
+
 void PingEngine::on_send_failed(ProbeHandle handle, TimePoint now, std::error_code error) {
   auto& m = *impl_;
   if (handle.slot >= m.probes.size()) return;

@@ -120,6 +120,9 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     std::size_t receive_buffer = 0;
     std::size_t in_flight_cap = 0;
     bool error_queue_pending = true;  // the error queue may hold records
+    // Which probe each kernel transmit timestamp belongs to; set while the
+    // socket gives them (PingerOptions::transmit_timestamps).
+    std::optional<detail::TransmitKeys> transmit_keys;
     engine::TimePoint error_queue_read_at{};
     bool pump_posted = false;
     std::size_t last_pump_work = 0;  // datagrams sent and read by the last pump
@@ -196,10 +199,24 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
       // in-flight cap below then follows what was obtained.
       if (auto size = sys::set_receive_buffer(l.socket.ref(), options.receive_buffer)) l.receive_buffer = *size;
     }
+    if (options.transmit_timestamps) enable_transmit_timestamps(l);
     l.error_queue_pending = true;
     l.engine.emplace(config);
     update_receive_side(l, 56);
     return {};
+  }
+
+  // Kernel transmit timestamps when the kernel gives them; otherwise the
+  // send time stays the one taken around the send call. SO_TIMESTAMPING
+  // then also stamps what is received, so SO_TIMESTAMPNS goes off: one
+  // timestamp per reply, not two.
+  void enable_transmit_timestamps(Lane& l) {
+    l.outbox.log_sends_to(nullptr);  // a reopened socket counts from 0 again
+    l.transmit_keys.reset();
+    if (!sys::set_transmit_timestamps(l.socket.ref(), true)) return;
+    (void)sys::set_receive_timestamps(l.socket.ref(), false);
+    l.transmit_keys.emplace();
+    l.outbox.log_sends_to(&*l.transmit_keys);
   }
 
   // Send and receive buffers big enough for `payload`, and the cap that
@@ -642,6 +659,9 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     std::array<std::byte, sys::recommended_control_size> control{};
     if (l.outbox.take_error_hint()) l.error_queue_pending = true;
     if (engine::Clock::now() - l.error_queue_read_at >= error_queue_period) l.error_queue_pending = true;
+    // Transmit timestamps are read before the replies: a reply read first
+    // would take its RTT from the send call's time instead.
+    if (l.transmit_keys && l.transmit_keys->records_due()) l.error_queue_pending = true;
     for (std::size_t round = 0; round < max_drain_rounds; ++round) {
       if (l.error_queue_pending) {
         l.error_queue_read_at = engine::Clock::now();
@@ -654,7 +674,10 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
             break;  // no_message; a real failure shows again on the normal read
           }
         }
-        if (errors < sys::max_batch) l.error_queue_pending = false;  // read dry
+        if (errors < sys::max_batch) {  // read dry
+          l.error_queue_pending = false;
+          if (l.transmit_keys) l.transmit_keys->mark_read();
+        }
       }
       bool pending_error = false;
       auto count = sys::receive_batch(ref, l.slots, &pending_error);
@@ -696,10 +719,12 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void deliver_error(Lane& l, const sys::ErrorQueueRecord& r) {
-    if (r.origin == sys::ErrorOrigin::txstatus || r.origin == sys::ErrorOrigin::zerocopy ||
-        r.origin == sys::ErrorOrigin::txtime) {
+    if (r.origin == sys::ErrorOrigin::txstatus) {
+      if (!l.transmit_keys || !r.kernel_timestamp) return;
+      if (const auto probe = l.transmit_keys->find(r.data)) l.engine->on_transmit_timestamp(*probe, *r.kernel_timestamp);
       return;
     }
+    if (r.origin == sys::ErrorOrigin::zerocopy || r.origin == sys::ErrorOrigin::txtime) return;
     engine::ErrorRecordIn in;
     in.offender = r.offender;
     in.original_destination = r.original_destination;

@@ -83,6 +83,7 @@ bool ProbeOutbox::flush(sys::SocketRef socket, engine::PingEngine& engine, const
       const auto real_start = i == 0 ? real_before : interpolate(real_before, real_after, i - 1, *sent);
       engine.on_sent(queued_[head_ + i].handle, interpolate(steady_before, steady_after, i, *sent), real_end,
                      real_end - real_start);
+      if (keys_ != nullptr) keys_->log_send(queued_[head_ + i].handle);
     }
     head_ += *sent;
   }

@@ -11,7 +11,9 @@
 // (i + 1) / n, where before/after are read right before and right after the
 // call: for a batch of one, from the call to its return, as for a plain
 // sendto. The end is the send time; the start is used when the reply was
-// timestamped earlier than that (loopback answers inside the call).
+// timestamped earlier than that (loopback answers inside the call). With
+// kernel transmit timestamps each probe that left is also logged in
+// TransmitKeys, and the engine takes the kernel's send time instead.
 #pragma once
 #include <chrono>
 #include <cstddef>
@@ -22,6 +24,7 @@
 
 #include "icmpkit/engine/ping.hpp"
 #include "icmpkit/sys/socket.hpp"
+#include "transmit_keys.hpp"
 
 namespace icmpkit::net::detail {
 
@@ -48,6 +51,10 @@ class ProbeOutbox {
   /// the socket's send buffer is full: the rest stays queued for a later call.
   bool flush(sys::SocketRef socket, engine::PingEngine& engine, const ApplyOptions& apply_options);
 
+  /// From now on every probe that leaves is also logged in `keys` (null: no
+  /// longer), in send order, for the kernel's transmit timestamps.
+  void log_sends_to(TransmitKeys* keys) noexcept { keys_ = keys; }
+
   /// True once (then false) when a send met a pending ICMP error or stopped
   /// part-way, which may have consumed the socket's error flag: the error
   /// queue may hold records nothing else will point at.
@@ -67,6 +74,7 @@ class ProbeOutbox {
   std::size_t head_ = 0;  // first probe not yet sent
   std::size_t probe_bytes_ = 0;  // what the buffers hold
   bool error_hint_ = false;
+  TransmitKeys* keys_ = nullptr;
 };
 
 }  // namespace icmpkit::net::detail

@@ -169,6 +169,9 @@ struct EngineCounters {
   /// Lingering records forgotten before their linger ended
   /// (EngineConfig::max_lingering_per_target).
   std::uint64_t lingering_forgotten = 0;
+  /// Probes whose send time came from a kernel transmit timestamp
+  /// (on_transmit_timestamp, in time for their outcome).
+  std::uint64_t transmit_timestamps = 0;
 };
 
 class PingEngine {
@@ -211,6 +214,13 @@ class PingEngine {
   /// handles are ignored.
   void on_sent(ProbeHandle handle, TimePoint now, std::optional<std::chrono::nanoseconds> realtime = std::nullopt,
                std::chrono::nanoseconds send_call = std::chrono::nanoseconds::zero());
+  /// The kernel's transmit timestamp of a probe (SO_TIMESTAMPING, realtime,
+  /// taken when the device took the packet): its RTT then runs from this
+  /// exact time instead of the one on_sent estimated around the send call.
+  /// It must arrive before the reply does, as it does from a socket whose
+  /// error queue is read before its receive queue; later (or for a probe
+  /// that already ended, or an unknown handle) it is ignored.
+  void on_transmit_timestamp(ProbeHandle handle, std::chrono::nanoseconds realtime);
   /// The probe could not be sent: it ends with SendError{error}.
   void on_send_failed(ProbeHandle handle, TimePoint now, std::error_code error);
 

@@ -688,6 +688,35 @@ TEST(PingEngine, ReplyTimestampedInsideTheSendCallIsMeasuredFromTheCallStart) {
   EXPECT_FALSE(std::get<Reply>(outcomes[1].outcome).kernel_timestamp);
 }
 
+// The kernel's transmit timestamp replaces the send time estimated around
+// the call (here 30 us too late: the reply's stamp is earlier than it), and
+// arrives too late to count once the probe has ended.
+TEST(PingEngine, TransmitTimestampGivesTheSendTime) {
+  Sim sim(dgram_config());
+  PingOptions o;
+  o.count = 2;
+  o.interval = 0ns;
+  ASSERT_TRUE(sim.engine.add_target(addr("127.0.0.1"), o, sim.now));
+  const std::chrono::nanoseconds returned(1'700'000'000'000'040'000);
+  while (auto t = sim.engine.poll_transmit(sim.now, sim.buffer)) {
+    sim.sent.push_back({*t, std::vector<std::byte>(sim.buffer.begin(), sim.buffer.begin() + static_cast<long>(t->length))});
+    sim.engine.on_sent(t->handle, sim.now, returned, 30us);
+  }
+  ASSERT_EQ(sim.sent.size(), 2u);
+  sim.engine.on_transmit_timestamp(sim.sent[0].transmit.handle, returned - 38us);
+  sim.now += 50us;
+  sim.deliver(Sim::reply_to(sim.sent[0].bytes, 1), addr("127.0.0.1"), returned - 35us);
+  sim.deliver(Sim::reply_to(sim.sent[1].bytes, 1), addr("127.0.0.1"), returned - 10us);
+  sim.engine.on_transmit_timestamp(sim.sent[1].transmit.handle, returned - 12us);  // after its reply: ignored
+  sim.engine.on_transmit_timestamp(icmpkit::engine::ProbeHandle{999, 0}, returned);  // unknown: ignored
+  auto outcomes = sim.of_kind(EventKind::outcome);
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(std::get<Reply>(outcomes[0].outcome).rtt, 3us) << "from the kernel's send time";
+  EXPECT_TRUE(std::get<Reply>(outcomes[0].outcome).kernel_timestamp);
+  EXPECT_EQ(std::get<Reply>(outcomes[1].outcome).rtt, 20us) << "from the call's start, as without one";
+  EXPECT_EQ(sim.engine.counters().transmit_timestamps, 1u);
+}
+
 TEST(PingEngine, StopOnReplyFinishesEarly) {
   Sim sim(dgram_config());
   PingOptions o;

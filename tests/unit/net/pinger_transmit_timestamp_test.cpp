@@ -1,0 +1,104 @@
+// PingerOptions::transmit_timestamps: the kernel's transmit timestamps are
+// matched to their probes (TransmitKeys) and read before the replies, so
+// every RTT on loopback runs from the kernel's send time. Real sockets in a
+// private network namespace (loopback only), both kinds and both families.
+#include <gtest/gtest.h>
+
+#include <asio/io_context.hpp>
+#include <fstream>
+#include <string>
+
+#include "../../../src/net/transmit_keys.hpp"
+#include "icmpkit/net/pinger.hpp"
+#include "net_test_support.hpp"
+
+using namespace std::chrono_literals;
+namespace engine = icmpkit::engine;
+namespace net = icmpkit::net;
+namespace sys = icmpkit::sys;
+namespace wire = icmpkit::wire;
+using net::detail::TransmitKeys;
+
+namespace {
+
+constexpr std::uint32_t probes = 5;
+
+bool v6_loopback_usable() {
+  std::ifstream disabled("/proc/sys/net/ipv6/conf/lo/disable_ipv6");
+  int v = 0;
+  return disabled && (disabled >> v) && v == 0;
+}
+
+// Pings loopback `probes` times; "" when every reply came back and the
+// engine counted `expected` probes timed by the kernel.
+std::string ping_and_count(wire::Family family, sys::SocketMode mode, bool asked, std::uint64_t expected) {
+  asio::io_context context;
+  net::PingerOptions po;
+  po.mode = mode;
+  po.transmit_timestamps = asked;
+  net::Pinger pinger(context, po);
+  net::PingOptions o;
+  o.count = probes;
+  o.interval = 2ms;
+  o.timeout = 1s;
+  std::error_code error;
+  net::PingResult result;
+  bool done = false;
+  pinger.async_ping(net::test::loopback(family), o, [&](std::error_code ec, net::PingResult r) {
+    error = ec;
+    result = std::move(r);
+    done = true;
+  });
+  context.run_for(10s);
+  const std::string what = net::test::family_name(family) + (mode == sys::SocketMode::raw ? " raw" : " dgram") +
+                           (asked ? " with" : " without") + " transmit timestamps: ";
+  if (!done) return what + "no result within 10 s";
+  if (error) return what + error.message();
+  if (result.statistics.received != probes) return what + "not every probe was answered";
+  for (const auto& p : result.probes) {
+    const auto* reply = std::get_if<engine::Reply>(&p.outcome);
+    if (reply == nullptr || !reply->kernel_timestamp) return what + "a reply without a kernel-timed RTT";
+  }
+  const auto counted = pinger.engine_counters(family).transmit_timestamps;
+  if (counted != expected) {
+    return what + std::to_string(counted) + " probes timed by the kernel, expected " + std::to_string(expected);
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(TransmitKeys, FindsTheProbeOfEachSendNumber) {
+  TransmitKeys keys;
+  EXPECT_FALSE(keys.records_due());
+  for (std::uint32_t i = 0; i < 3; ++i) keys.log_send({i, 7});
+  EXPECT_TRUE(keys.records_due());
+  EXPECT_EQ(keys.find(1), (engine::ProbeHandle{1, 7}));
+  EXPECT_FALSE(keys.find(3)) << "not sent yet";
+  keys.mark_read();
+  EXPECT_FALSE(keys.records_due());
+}
+
+TEST(TransmitKeys, ForgetsSendsOlderThanItsCapacity) {
+  TransmitKeys keys;
+  const auto total = static_cast<std::uint32_t>(TransmitKeys::capacity + 10);
+  for (std::uint32_t i = 0; i < total; ++i) keys.log_send({i, 0});
+  EXPECT_FALSE(keys.find(5)) << "overwritten by send " << 5 + TransmitKeys::capacity;
+  EXPECT_EQ(keys.find(total - 1), (engine::ProbeHandle{total - 1, 0}));
+  EXPECT_EQ(keys.find(10), (engine::ProbeHandle{10, 0}));
+}
+
+TEST(Pinger, TransmitTimestampsTimeEveryProbeWhenAskedFor) {
+  ICMPKIT_RUN_IN_PRIVATE_NETNS([] {
+    const bool v6 = v6_loopback_usable();
+    for (const auto family : {wire::Family::v4, wire::Family::v6}) {
+      if (family == wire::Family::v6 && !v6) continue;
+      for (const auto mode : {sys::SocketMode::raw, sys::SocketMode::dgram}) {
+        for (const bool asked : {true, false}) {
+          if (auto failure = ping_and_count(family, mode, asked, asked ? probes : 0); !failure.empty()) return failure;
+        }
+      }
+    }
+    return std::string();
+  });
+}
