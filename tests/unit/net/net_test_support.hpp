@@ -46,6 +46,13 @@ inline wire::IpAddress numbered_loopback(std::uint32_t i) {
 
 inline std::string family_name(wire::Family family) { return family == wire::Family::v4 ? "v4" : "v6"; }
 
+/// False when IPv6 is disabled on lo (no ::1 to ping).
+inline bool v6_loopback_usable() {
+  std::ifstream disabled("/proc/sys/net/ipv6/conf/lo/disable_ipv6");
+  int v = 0;
+  return disabled && (disabled >> v) && v == 0;
+}
+
 /// An echo request with a random payload cookie, so replies from other
 /// programs' pings (a raw socket sees every echo reply on the host) never match.
 struct EchoProbe {

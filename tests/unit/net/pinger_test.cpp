@@ -27,6 +27,7 @@ namespace engine = icmpkit::engine;
 namespace net = icmpkit::net;
 namespace wire = icmpkit::wire;
 using net::test::is_root;
+using net::test::v6_loopback_usable;
 
 namespace {
 
@@ -44,12 +45,6 @@ std::size_t replies(const net::PingResult& r) {
   std::size_t n = 0;
   for (const auto& p : r.probes) n += std::holds_alternative<engine::Reply>(p.outcome) ? 1 : 0;
   return n;
-}
-
-bool v6_loopback_usable() {
-  std::ifstream disabled("/proc/sys/net/ipv6/conf/lo/disable_ipv6");
-  int v = 0;
-  return disabled && (disabled >> v) && v == 0;
 }
 
 // Runs one async_ping to completion; returns (error, result).

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <asio/io_context.hpp>
-#include <fstream>
 #include <string>
 
 #include "../../../src/net/transmit_keys.hpp"
@@ -18,16 +17,11 @@ namespace net = icmpkit::net;
 namespace sys = icmpkit::sys;
 namespace wire = icmpkit::wire;
 using net::detail::TransmitKeys;
+using net::test::v6_loopback_usable;
 
 namespace {
 
 constexpr std::uint32_t probes = 5;
-
-bool v6_loopback_usable() {
-  std::ifstream disabled("/proc/sys/net/ipv6/conf/lo/disable_ipv6");
-  int v = 0;
-  return disabled && (disabled >> v) && v == 0;
-}
 
 // Pings loopback `probes` times; "" when every reply came back and the
 // engine counted `expected` probes timed by the kernel.
