@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -56,12 +57,14 @@ struct Sim {
   std::vector<Sent> sent;
   std::vector<ProbeEvent> events;
 
-  // Sends everything due now (marking each probe sent).
-  std::size_t send_due() {
+  // Sends everything due now (marking each probe sent), optionally with the
+  // realtime send time and, per probe in order, the send call's length.
+  std::size_t send_due(std::optional<std::chrono::nanoseconds> realtime = std::nullopt,
+                       std::vector<std::chrono::nanoseconds> calls = {}) {
     std::size_t n = 0;
     while (auto t = engine.poll_transmit(now, buffer)) {
       sent.push_back({*t, std::vector<std::byte>(buffer.begin(), buffer.begin() + static_cast<long>(t->length))});
-      engine.on_sent(t->handle, now);
+      engine.on_sent(t->handle, now, realtime, n < calls.size() ? calls[n] : std::chrono::nanoseconds::zero());
       ++n;
     }
     drain();
@@ -634,17 +637,20 @@ TEST(PingEngine, TooSmallBufferIsASendError) {
   EXPECT_EQ(std::get<SendError>(sim.of_kind(EventKind::outcome)[0].outcome).error, icmpkit::errc::buffer_too_small);
 }
 
-TEST(PingEngine, KernelTimestampsGiveRttUnlessClockStepped) {
-  Sim sim(dgram_config());
+namespace {
+// Two probes to one target, both due at once (the timestamp tests).
+PingOptions two_back_to_back() {
   PingOptions o;
   o.count = 2;
   o.interval = 0ns;
-  ASSERT_TRUE(sim.engine.add_target(addr("127.0.0.1"), o, sim.now));
-  std::vector<Transmit> ts;
-  while (auto t = sim.engine.poll_transmit(sim.now, sim.buffer)) {
-    sim.sent.push_back({*t, std::vector<std::byte>(sim.buffer.begin(), sim.buffer.begin() + static_cast<long>(t->length))});
-    sim.engine.on_sent(t->handle, sim.now, std::chrono::nanoseconds(1'700'000'000'000'000'000));
-  }
+  return o;
+}
+}  // namespace
+
+TEST(PingEngine, KernelTimestampsGiveRttUnlessClockStepped) {
+  Sim sim(dgram_config());
+  ASSERT_TRUE(sim.engine.add_target(addr("127.0.0.1"), two_back_to_back(), sim.now));
+  ASSERT_EQ(sim.send_due(std::chrono::nanoseconds(1'700'000'000'000'000'000)), 2u);
   sim.now += 5ms;  // monotonic: 5 ms; kernel: 3 ms
   sim.deliver(Sim::reply_to(sim.sent[0].bytes, 1), addr("127.0.0.1"),
               std::chrono::nanoseconds(1'700'000'000'003'000'000));
@@ -664,18 +670,9 @@ TEST(PingEngine, KernelTimestampsGiveRttUnlessClockStepped) {
 // the call's start; without a known call length it falls back to monotonic.
 TEST(PingEngine, ReplyTimestampedInsideTheSendCallIsMeasuredFromTheCallStart) {
   Sim sim(dgram_config());
-  PingOptions o;
-  o.count = 2;
-  o.interval = 0ns;
-  ASSERT_TRUE(sim.engine.add_target(addr("127.0.0.1"), o, sim.now));
+  ASSERT_TRUE(sim.engine.add_target(addr("127.0.0.1"), two_back_to_back(), sim.now));
   const std::chrono::nanoseconds returned(1'700'000'000'000'040'000);
-  std::vector<std::chrono::nanoseconds> calls = {30us, 0ns};
-  std::size_t n = 0;
-  while (auto t = sim.engine.poll_transmit(sim.now, sim.buffer)) {
-    sim.sent.push_back({*t, std::vector<std::byte>(sim.buffer.begin(), sim.buffer.begin() + static_cast<long>(t->length))});
-    sim.engine.on_sent(t->handle, sim.now, returned, calls[n++]);
-  }
-  ASSERT_EQ(n, 2u);
+  ASSERT_EQ(sim.send_due(returned, {30us, 0ns}), 2u);
   sim.now += 50us;
   // Timestamped 10 us before the call returned, 20 us after it began.
   sim.deliver(Sim::reply_to(sim.sent[0].bytes, 1), addr("127.0.0.1"), returned - 10us);
@@ -693,16 +690,9 @@ TEST(PingEngine, ReplyTimestampedInsideTheSendCallIsMeasuredFromTheCallStart) {
 // arrives too late to count once the probe has ended.
 TEST(PingEngine, TransmitTimestampGivesTheSendTime) {
   Sim sim(dgram_config());
-  PingOptions o;
-  o.count = 2;
-  o.interval = 0ns;
-  ASSERT_TRUE(sim.engine.add_target(addr("127.0.0.1"), o, sim.now));
+  ASSERT_TRUE(sim.engine.add_target(addr("127.0.0.1"), two_back_to_back(), sim.now));
   const std::chrono::nanoseconds returned(1'700'000'000'000'040'000);
-  while (auto t = sim.engine.poll_transmit(sim.now, sim.buffer)) {
-    sim.sent.push_back({*t, std::vector<std::byte>(sim.buffer.begin(), sim.buffer.begin() + static_cast<long>(t->length))});
-    sim.engine.on_sent(t->handle, sim.now, returned, 30us);
-  }
-  ASSERT_EQ(sim.sent.size(), 2u);
+  ASSERT_EQ(sim.send_due(returned, {30us, 30us}), 2u);
   sim.engine.on_transmit_timestamp(sim.sent[0].transmit.handle, returned - 38us);
   sim.now += 50us;
   sim.deliver(Sim::reply_to(sim.sent[0].bytes, 1), addr("127.0.0.1"), returned - 35us);
