@@ -102,14 +102,15 @@ Result<void> set_icmpv4_type_filter(SocketRef socket) noexcept;
 /// Removes any classic BPF filter (SO_DETACH_FILTER).
 Result<void> detach_filter(SocketRef socket) noexcept;
 
-/// Software transmit timestamps: SO_TIMESTAMPING with TX_SOFTWARE,
+/// Software transmit timestamps: SO_TIMESTAMPING with TX_SCHED,
 /// RX_SOFTWARE, SOFTWARE, OPT_ID and OPT_TSONLY. Each successful send then
 /// queues an error-queue record (receive_error) with origin
 /// ErrorOrigin::txstatus, no probe bytes, `data` = the index of that send on
 /// this socket (0, 1, 2 ... counting successful sends only; a send that failed
 /// with the one-shot pending error takes no index, measured on Linux 6.18)
-/// and `kernel_timestamp` = when the packet was handed to the device
-/// (CLOCK_REALTIME). Received datagrams carry the software receive time as
+/// and `kernel_timestamp` = when the packet entered the device's queueing
+/// discipline (CLOCK_REALTIME), so a wait in a local qdisc counts in an RTT
+/// as it does for ping(8). Received datagrams carry the software receive time as
 /// with SO_TIMESTAMPNS. Off turns SO_TIMESTAMPING off entirely.
 /// Errors: OS error.
 Result<void> set_transmit_timestamps(SocketRef socket, bool on) noexcept;

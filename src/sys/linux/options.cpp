@@ -181,9 +181,13 @@ Result<void> detach_filter(SocketRef socket) noexcept {
 }
 
 Result<void> set_transmit_timestamps(SocketRef socket, bool on) noexcept {
+  // TX_SCHED, not TX_SOFTWARE: the stamp is taken as the packet enters the
+  // device's queueing discipline, not when the driver takes it, so time spent
+  // in a local qdisc (a shaper, netem, a saturated uplink's fq_codel) counts
+  // in the RTT as it does for ping(8), which reads the clock before sendmsg.
   // OPT_TSONLY: the record carries no copy of the packet (which would start
   // at the link-layer header, whose shape depends on the device).
-  const int flags = on ? (SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
+  const int flags = on ? (SOF_TIMESTAMPING_TX_SCHED | SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
                           SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY)
                        : 0;
   return set_int_option(socket.fd, SOL_SOCKET, SO_TIMESTAMPING, flags);

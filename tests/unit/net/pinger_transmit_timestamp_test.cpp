@@ -1,10 +1,13 @@
 // PingerOptions::transmit_timestamps: the kernel's transmit timestamps are
 // matched to their probes (TransmitKeys) and read before the replies, so
-// every RTT on loopback runs from the kernel's send time. Real sockets in a
-// private network namespace (loopback only), both kinds and both families.
+// every RTT on loopback runs from the kernel's send time, taken before the
+// local queueing discipline. Real sockets in a private network namespace
+// (loopback only), both kinds and both families.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <asio/io_context.hpp>
+#include <chrono>
 #include <string>
 
 #include "../../../src/net/transmit_keys.hpp"
@@ -60,6 +63,50 @@ std::string ping_and_count(wire::Family family, sys::SocketMode mode, bool asked
   return "";
 }
 
+// Two probes sent in one batch through a token bucket on lo; "" when the
+// later one's RTT covers its wait in the bucket (see the test below).
+std::string ping_through_bucket(wire::Family family, sys::SocketMode mode) {
+  const std::string what = net::test::family_name(family) + (mode == sys::SocketMode::raw ? " raw" : " dgram") + ": ";
+  // A fresh qdisc each time: its bucket starts full.
+  (void)net::test::sh("tc qdisc del dev lo root");
+  if (!net::test::sh("tc qdisc add dev lo root tbf rate 100kbit burst 1600 latency 2s")) {
+    return "SKIP: tc cannot add a tbf qdisc here (iproute2 or sch_tbf missing)";
+  }
+  asio::io_context context;
+  net::PingerOptions po;
+  po.mode = mode;
+  po.transmit_timestamps = true;
+  net::Pinger pinger(context, po);
+  net::PingOptions o;
+  o.count = 2;
+  o.interval = 0ms;  // both in the same sendmmsg
+  o.payload_size = 1000;
+  o.timeout = 2s;
+  std::error_code error;
+  net::PingResult result;
+  bool done = false;
+  pinger.async_ping(net::test::loopback(family), o, [&](std::error_code ec, net::PingResult r) {
+    error = ec;
+    result = std::move(r);
+    done = true;
+  });
+  context.run_for(10s);
+  (void)net::test::sh("tc qdisc del dev lo root");
+  if (!done) return what + "no result within 10 s";
+  if (error) return what + error.message();
+  if (result.statistics.received != 2) return what + "not both probes were answered";
+  if (const auto counted = pinger.engine_counters(family).transmit_timestamps; counted != 2) {
+    return what + std::to_string(counted) + " probes timed by the kernel, expected 2";
+  }
+  std::chrono::nanoseconds longest{0};
+  for (const auto& p : result.probes) longest = std::max(longest, std::get<engine::Reply>(p.outcome).rtt);
+  if (longest < 190ms) {
+    return what + "the later probe's RTT is " + std::to_string(longest.count() / 1000) +
+           " us: its wait in the local qdisc was left out";
+  }
+  return "";
+}
+
 }  // namespace
 
 TEST(TransmitKeys, FindsTheProbeOfEachSendNumber) {
@@ -91,6 +138,31 @@ TEST(Pinger, TransmitTimestampsTimeEveryProbeWhenAskedFor) {
         for (const bool asked : {true, false}) {
           if (auto failure = ping_and_count(family, mode, asked, asked ? probes : 0); !failure.empty()) return failure;
         }
+      }
+    }
+    return std::string();
+  });
+}
+
+// ping(8) reads the clock before sendmsg, so time a probe spends queued on
+// our own host (a shaper, netem, a saturated uplink's fq_codel) is part of
+// its RTT; the kernel's stamp must be the one taken as the packet enters the
+// qdisc (TX_SCHED), not when the driver takes it (TX_SOFTWARE). The bucket
+// (100 kbit/s = 12,500 bytes/s, 1,600 bytes deep) makes the waits exact. On
+// lo a 1,000-byte probe is a 1,042-byte frame (1,062 for v6): 83.4 ms of
+// tokens (85.0). The first request passes at once and leaves 558 bytes; its
+// reply waits 38.7 ms (41.9); the second request and its reply leave 83.4
+// ms apart after that, so the second reply comes 205.5 ms (211.9) after both
+// were sent. Stamped by the driver, the second probe would show 166.8 or
+// 83.4 ms (170.0 or 85.0), depending on whether its request queued before
+// or after the first reply. Threshold: 190 ms.
+TEST(Pinger, TransmitTimestampsCountTheWaitInTheLocalQdisc) {
+  ICMPKIT_RUN_IN_PRIVATE_NETNS([] {
+    const bool v6 = v6_loopback_usable();
+    for (const auto family : {wire::Family::v4, wire::Family::v6}) {
+      if (family == wire::Family::v6 && !v6) continue;
+      for (const auto mode : {sys::SocketMode::raw, sys::SocketMode::dgram}) {
+        if (auto failure = ping_through_bucket(family, mode); !failure.empty()) return failure;
       }
     }
     return std::string();
