@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <random>
+#include <span>
 #include <unordered_map>
 
 #include <asio/bind_cancellation_slot.hpp>
@@ -45,6 +46,12 @@ constexpr std::size_t burst_work = sys::max_batch;
 // Batched reads per drain at most (x sys::max_batch datagrams), so a socket
 // that never runs dry cannot starve timers and sends.
 constexpr std::size_t max_drain_rounds = 256;
+// Receive slots offered beyond the probes in flight (duplicates, late
+// replies, errors, other programs' ICMP on a raw socket). Every offered slot
+// is set up for each recvmmsg call: a flood, one probe in flight and a drain
+// per probe, spent a quarter of its user time preparing 63 slots it never
+// used. A batch that comes back full doubles the next one, up to all slots.
+constexpr std::size_t spare_receive_slots = 4;
 // Targets of a sweep started and not yet sent: the rest wait as bare
 // addresses, so a sweep of a million targets costs a million addresses, not
 // a million requests. The window counts targets waiting to send, not those
@@ -662,6 +669,7 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
     // Transmit timestamps are read before the replies: a reply read first
     // would take its RTT from the send call's time instead.
     if (l.transmit_keys && l.transmit_keys->records_due()) l.error_queue_pending = true;
+    std::size_t batch = std::min(l.slots.size(), l.engine->in_flight() + spare_receive_slots);
     for (std::size_t round = 0; round < max_drain_rounds; ++round) {
       if (l.error_queue_pending) {
         l.error_queue_read_at = engine::Clock::now();
@@ -680,7 +688,7 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
         }
       }
       bool pending_error = false;
-      auto count = sys::receive_batch(ref, l.slots, &pending_error);
+      auto count = sys::receive_batch(ref, std::span(l.slots).first(batch), &pending_error);
       if (pending_error) l.error_queue_pending = true;
       if (!count) {
         const auto ec = count.error();
@@ -713,7 +721,8 @@ struct Pinger::Impl : std::enable_shared_from_this<Impl> {
       // Handlers may start targets here, as from any pump.
       drain_events(l);
       if (!l.engine) return std::nullopt;
-      if (*count < l.slots.size() && !l.error_queue_pending) return read;
+      if (*count < batch && !l.error_queue_pending) return read;
+      if (*count == batch) batch = std::min(l.slots.size(), 2 * batch);
     }
     return read;
   }

@@ -37,7 +37,8 @@ inline constexpr std::size_t max_batch = 64;
 /// once); otherwise the count so far. A datagram of the wrong family stops
 /// the batch there (errc::address_family_not_supported if first).
 /// `outcome`, if given, receives the bytes sent and whether a pending ICMP
-/// error was met and retried (then drain the error queue).
+/// error was met and retried (then drain the error queue). A single
+/// datagram goes out through send_to() (sendto, cheaper than sendmmsg).
 Result<std::size_t> send_batch(SocketRef socket, std::span<const OutgoingDatagram> datagrams,
                                SendOutcome* outcome = nullptr) noexcept;
 

@@ -48,6 +48,15 @@ int sendmmsg_retrying(int fd, mmsghdr* messages, unsigned count) noexcept {
 Result<std::size_t> send_batch(SocketRef socket, std::span<const OutgoingDatagram> datagrams,
                                SendOutcome* outcome) noexcept {
   if (outcome) *outcome = {};
+  if (datagrams.size() == 1) {
+    // One datagram (a flood sends one per reply): sendto(), which the kernel
+    // takes without copying in a message header and an iovec as it does for
+    // every sendmmsg() entry. send_to() retries the pending error the same way.
+    auto sent = send_to(socket, datagrams[0].icmp, datagrams[0].destination);
+    if (!sent) return unexpected(sent.error());
+    if (outcome) *outcome = *sent;
+    return std::size_t{1};
+  }
   std::size_t total = 0;
   bool retried = false;
   while (total < datagrams.size()) {

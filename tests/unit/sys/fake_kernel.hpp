@@ -34,6 +34,7 @@ struct FakeKernelState {
   std::vector<OptionCall> option_calls;
   std::vector<int> closed;
   int sendto_calls = 0;
+  int sendmmsg_calls = 0;  // each sends every message it is given
   int recvmsg_calls = 0;
   int last_recvmsg_flags = 0;
   /// Fills the msghdr like the kernel would; returns the byte count.
@@ -89,6 +90,12 @@ inline sys::detail::SystemCalls fake_calls() {
       return -1;
     }
     return static_cast<std::ptrdiff_t>(size);
+  };
+  calls.sendmmsg = [](int, void* messages, unsigned count, int) -> int {
+    ++fake_state().sendmmsg_calls;
+    auto* m = static_cast<mmsghdr*>(messages);
+    for (unsigned i = 0; i < count; ++i) m[i].msg_len = static_cast<unsigned>(m[i].msg_hdr.msg_iov[0].iov_len);
+    return static_cast<int>(count);
   };
   calls.recvmsg = [](int, void* message, int flags) -> std::ptrdiff_t {
     auto& s = fake_state();

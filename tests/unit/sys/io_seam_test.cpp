@@ -341,5 +341,46 @@ TEST(SendBatch, WrongFamilyFirstIsAnError) {
   EXPECT_EQ(sys::send_batch(ping_v4, datagrams).error(), make_error_code(errc::address_family_not_supported));
 }
 
+// A flood sends one probe per call: sendto, not a one-entry sendmmsg, whose
+// message header and iovec the kernel copies in first.
+TEST(SendBatch, OneDatagramGoesOutThroughSendtoAndMoreThroughSendmmsg) {
+  FakeKernel kernel;
+  sys::SendOutcome outcome;
+  const sys::OutgoingDatagram one[] = {{probe, address("127.0.0.1")}};
+  EXPECT_EQ(sys::send_batch(ping_v4, one, &outcome).value(), 1u);
+  EXPECT_EQ(outcome.bytes, probe.size());
+  EXPECT_EQ(kernel->sendto_calls, 1);
+  EXPECT_EQ(kernel->sendmmsg_calls, 0);
+  const sys::OutgoingDatagram two[] = {{probe, address("127.0.0.1")}, {probe, address("127.0.0.2")}};
+  EXPECT_EQ(sys::send_batch(ping_v4, two, &outcome).value(), 2u);
+  EXPECT_EQ(outcome.bytes, 2 * probe.size());
+  EXPECT_EQ(kernel->sendto_calls, 1);
+  EXPECT_EQ(kernel->sendmmsg_calls, 1);
+}
+
+TEST(SendBatch, OneDatagramRetriesThePendingErrorOnceAndSaysSo) {
+  FakeKernel kernel;
+  kernel->sendto_errors = {EHOSTUNREACH, 0};
+  sys::SendOutcome outcome;
+  const sys::OutgoingDatagram one[] = {{probe, address("10.0.0.1")}};
+  EXPECT_EQ(sys::send_batch(ping_v4, one, &outcome).value(), 1u);
+  EXPECT_TRUE(outcome.pending_error_reported);
+  EXPECT_EQ(outcome.pending_error, std::error_code(EHOSTUNREACH, std::system_category()));
+  EXPECT_EQ(kernel->sendto_calls, 2);
+}
+
+TEST(SendBatch, OneDatagramFailsAsSendToDoes) {
+  FakeKernel kernel;
+  kernel->sendto_errors = {EHOSTUNREACH, EHOSTUNREACH, EAGAIN};
+  sys::SendOutcome outcome;
+  const sys::OutgoingDatagram one[] = {{probe, address("10.0.0.1")}};
+  const auto failed = sys::send_batch(ping_v4, one, &outcome);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error(), std::error_code(EHOSTUNREACH, std::system_category()));
+  EXPECT_FALSE(outcome.pending_error_reported);
+  EXPECT_EQ(sys::send_batch(ping_v4, one).error(), std::make_error_code(std::errc::resource_unavailable_try_again));
+  EXPECT_EQ(kernel->sendmmsg_calls, 0);
+}
+
 }  // namespace
 }  // namespace icmpkit
