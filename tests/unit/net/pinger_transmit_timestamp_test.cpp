@@ -26,39 +26,62 @@ namespace {
 
 constexpr std::uint32_t probes = 5;
 
-// Pings loopback `probes` times; "" when every reply came back and the
-// engine counted `expected` probes timed by the kernel.
-std::string ping_and_count(wire::Family family, sys::SocketMode mode, bool asked, std::uint64_t expected) {
+// One request to loopback; on success `failure` is empty and `kernel_timed`
+// says how many probes the engine timed by the kernel's transmit timestamps.
+struct Pinged {
+  std::string failure;
+  net::PingResult result;
+  std::uint64_t kernel_timed = 0;
+};
+
+Pinged ping_loopback(wire::Family family, sys::SocketMode mode, bool transmit_timestamps,
+                     const net::PingOptions& options) {
   asio::io_context context;
   net::PingerOptions po;
   po.mode = mode;
-  po.transmit_timestamps = asked;
+  po.transmit_timestamps = transmit_timestamps;
   net::Pinger pinger(context, po);
+  Pinged out;
+  std::error_code error;
+  bool done = false;
+  pinger.async_ping(net::test::loopback(family), options, [&](std::error_code ec, net::PingResult r) {
+    error = ec;
+    out.result = std::move(r);
+    done = true;
+  });
+  context.run_for(10s);
+  if (!done) {
+    out.failure = "no result within 10 s";
+  } else if (error) {
+    out.failure = error.message();
+  }
+  out.kernel_timed = pinger.engine_counters(family).transmit_timestamps;
+  return out;
+}
+
+std::string case_name(wire::Family family, sys::SocketMode mode) {
+  return net::test::family_name(family) + (mode == sys::SocketMode::raw ? " raw" : " dgram");
+}
+
+// Pings loopback `probes` times; "" when every reply came back and the
+// engine counted `expected` probes timed by the kernel.
+std::string ping_and_count(wire::Family family, sys::SocketMode mode, bool asked, std::uint64_t expected) {
   net::PingOptions o;
   o.count = probes;
   o.interval = 2ms;
   o.timeout = 1s;
-  std::error_code error;
-  net::PingResult result;
-  bool done = false;
-  pinger.async_ping(net::test::loopback(family), o, [&](std::error_code ec, net::PingResult r) {
-    error = ec;
-    result = std::move(r);
-    done = true;
-  });
-  context.run_for(10s);
-  const std::string what = net::test::family_name(family) + (mode == sys::SocketMode::raw ? " raw" : " dgram") +
-                           (asked ? " with" : " without") + " transmit timestamps: ";
-  if (!done) return what + "no result within 10 s";
-  if (error) return what + error.message();
-  if (result.statistics.received != probes) return what + "not every probe was answered";
-  for (const auto& p : result.probes) {
+  const auto pinged = ping_loopback(family, mode, asked, o);
+  const std::string what =
+      case_name(family, mode) + (asked ? " with" : " without") + " transmit timestamps: ";
+  if (!pinged.failure.empty()) return what + pinged.failure;
+  if (pinged.result.statistics.received != probes) return what + "not every probe was answered";
+  for (const auto& p : pinged.result.probes) {
     const auto* reply = std::get_if<engine::Reply>(&p.outcome);
     if (reply == nullptr || !reply->kernel_timestamp) return what + "a reply without a kernel-timed RTT";
   }
-  const auto counted = pinger.engine_counters(family).transmit_timestamps;
-  if (counted != expected) {
-    return what + std::to_string(counted) + " probes timed by the kernel, expected " + std::to_string(expected);
+  if (pinged.kernel_timed != expected) {
+    return what + std::to_string(pinged.kernel_timed) + " probes timed by the kernel, expected " +
+           std::to_string(expected);
   }
   return "";
 }
@@ -66,40 +89,26 @@ std::string ping_and_count(wire::Family family, sys::SocketMode mode, bool asked
 // Two probes sent in one batch through a token bucket on lo; "" when the
 // later one's RTT covers its wait in the bucket (see the test below).
 std::string ping_through_bucket(wire::Family family, sys::SocketMode mode) {
-  const std::string what = net::test::family_name(family) + (mode == sys::SocketMode::raw ? " raw" : " dgram") + ": ";
+  const std::string what = case_name(family, mode) + ": ";
   // A fresh qdisc each time: its bucket starts full.
   (void)net::test::sh("tc qdisc del dev lo root");
   if (!net::test::sh("tc qdisc add dev lo root tbf rate 100kbit burst 1600 latency 2s")) {
     return "SKIP: tc cannot add a tbf qdisc here (iproute2 or sch_tbf missing)";
   }
-  asio::io_context context;
-  net::PingerOptions po;
-  po.mode = mode;
-  po.transmit_timestamps = true;
-  net::Pinger pinger(context, po);
   net::PingOptions o;
   o.count = 2;
   o.interval = 0ms;  // both in the same sendmmsg
   o.payload_size = 1000;
   o.timeout = 2s;
-  std::error_code error;
-  net::PingResult result;
-  bool done = false;
-  pinger.async_ping(net::test::loopback(family), o, [&](std::error_code ec, net::PingResult r) {
-    error = ec;
-    result = std::move(r);
-    done = true;
-  });
-  context.run_for(10s);
+  const auto pinged = ping_loopback(family, mode, true, o);
   (void)net::test::sh("tc qdisc del dev lo root");
-  if (!done) return what + "no result within 10 s";
-  if (error) return what + error.message();
-  if (result.statistics.received != 2) return what + "not both probes were answered";
-  if (const auto counted = pinger.engine_counters(family).transmit_timestamps; counted != 2) {
-    return what + std::to_string(counted) + " probes timed by the kernel, expected 2";
+  if (!pinged.failure.empty()) return what + pinged.failure;
+  if (pinged.result.statistics.received != 2) return what + "not both probes were answered";
+  if (pinged.kernel_timed != 2) {
+    return what + std::to_string(pinged.kernel_timed) + " probes timed by the kernel, expected 2";
   }
   std::chrono::nanoseconds longest{0};
-  for (const auto& p : result.probes) longest = std::max(longest, std::get<engine::Reply>(p.outcome).rtt);
+  for (const auto& p : pinged.result.probes) longest = std::max(longest, std::get<engine::Reply>(p.outcome).rtt);
   if (longest < 190ms) {
     return what + "the later probe's RTT is " + std::to_string(longest.count() / 1000) +
            " us: its wait in the local qdisc was left out";
