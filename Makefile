@@ -10,7 +10,7 @@ CTEST_ARGS ?= --output-on-failure --timeout 600
 # Debian packages the build, the tests and the main job need.
 DEPS := build-essential cmake pkg-config libasio-dev libcli11-dev libfmt-dev \
         nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libcap-dev \
-        iproute2 nftables ethtool tcpdump procps util-linux iputils-ping traceroute
+        iproute2 nftables ethtool tcpdump procps util-linux iputils-ping traceroute python3
 
 .PHONY: all deps build build-asan run test test-unit test-asan bench clean
 

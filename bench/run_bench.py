@@ -46,6 +46,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from bench_stats import median_interval
+
+# The issue's target for a sweep: this fraction of the bare loop's speed.
+SPEED_OF_LIGHT_TARGET = 0.9
+
 LOOPBACK_FIRST = int(ipaddress.IPv4Address("127.0.0.1"))
 # The silent scenario's targets: inside the bench namespaces nftables drops
 # every echo request to this block, so these loopback addresses never answer.
@@ -466,17 +471,28 @@ def repeated(makers: list[Callable[[], Run]], times: int) -> list[Run]:
     return [median_run(r) for r in repeated_rounds(makers, times)]
 
 
-def print_paired_fraction(title: str, subject: list[Run], reference: list[Run]) -> None:
+def print_paired_fraction(title: str, subject: list[Run], reference: list[Run],
+                          target: Optional[float] = None) -> None:
     """The fraction of the reference's speed, round by round: each round runs
     the two back to back, so a slow spell of the machine (on a shared VM,
     15% from one minute to the next) hits both alike. The median of these
-    per-round fractions, with their spread, says more than the ratio of two
-    medians taken from different rounds."""
+    per-round fractions says more than the ratio of two medians taken from
+    different rounds, and its interval says how sure that median is: a target
+    counts as met only when the interval's low end reaches it."""
     fractions = sorted(ref.wall / sub.wall for sub, ref in zip(subject, reference) if usable(sub) and usable(ref))
     if len(fractions) < 2:
         return
-    print(f"   {title}, paired by round: {statistics.median(fractions):.2f} of its speed "
-          f"(median of {len(fractions)} rounds, range {fractions[0]:.2f}-{fractions[-1]:.2f})")
+    line = (f"   {title}, paired by round: {statistics.median(fractions):.2f} of its speed "
+            f"(median of {len(fractions)} rounds, range {fractions[0]:.2f}-{fractions[-1]:.2f}")
+    interval = median_interval(fractions)
+    if interval is None:
+        print(line + "; too few rounds for a 90% interval)")
+        return
+    low, high, level = interval
+    print(line + f"; {level:.0%} interval for the median {low:.3f}-{high:.3f})")
+    if target is not None:
+        verdict = "met" if low >= target else ("not met" if high < target else "not shown either way")
+        print(f"   -> target >= {target} of its speed: {verdict} (the interval's low end must reach it)")
 
 
 def print_ratios(title: str, subject: Optional[Run], peers: list[tuple[str, Optional[Run]]],
@@ -666,8 +682,14 @@ class Bench:
         print_ratios("sweep, root/raw, against the loop with receive timestamps", runs[2],
                      [("speed-of-light+ts", runs[5])], runs[2].note or runs[2].status)
         print_ratios("sweep, nobody/dgram", runs[3], [("speed-of-light", runs[1])], runs[3].note or runs[3].status)
-        print_paired_fraction("icmpkit sweep (root, raw) against speed-of-light raw", rounds[2], rounds[0])
-        print_paired_fraction("icmpkit sweep (nobody, dgram) against speed-of-light dgram", rounds[3], rounds[1])
+        print_paired_fraction("icmpkit sweep (root, raw) against speed-of-light raw", rounds[2], rounds[0],
+                              target=SPEED_OF_LIGHT_TARGET)
+        print_paired_fraction("icmpkit sweep (nobody, dgram) against speed-of-light dgram", rounds[3], rounds[1],
+                              target=SPEED_OF_LIGHT_TARGET)
+        # The breakdown, paired too: what the receive timestamps cost the bare
+        # loop, and icmpkit against the loop that pays for them as well.
+        print_paired_fraction("speed-of-light raw+ts against speed-of-light raw", rounds[5], rounds[0])
+        print_paired_fraction("icmpkit sweep (root, raw) against speed-of-light raw+ts", rounds[2], rounds[5])
         if n > FPING_MAX_TARGETS:
             # fping 5.1 refuses a 65,536th probe within its 10 s sequence-number
             # expiry, so the fping comparison also runs at fping's largest list.
@@ -784,7 +806,7 @@ def main() -> int:
     ap.add_argument("--no-netns", action="store_true", help="run in the current network namespace")
     ap.add_argument("--json-out", help="also write every measurement to this JSON file")
     ap.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", "0")) or None,
-                    help="runs of each fast sweep tool, interleaved; the median is shown (default 5, quick 3;"
+                    help="runs of each fast sweep tool, interleaved; the median is shown (default 9, quick 3;"
                          " also BENCH_REPEAT)")
     a = ap.parse_args()
 
@@ -801,7 +823,7 @@ def main() -> int:
         timeout_ms=a.timeout_ms,
         tool_timeout=a.tool_timeout or (60.0 if q else 600.0),
         scenarios=[s.strip() for s in a.scenarios.split(",") if s.strip()],
-        repeat=a.repeat or (3 if q else 5),
+        repeat=a.repeat or (3 if q else 9),
     )
     for s in cfg.scenarios:
         if s not in ("wire", "sweep", "silent", "flood", "sustained", "million"):
