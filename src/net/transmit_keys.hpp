@@ -5,10 +5,10 @@
 // (sys::set_transmit_timestamps). The sends are logged here in the same
 // order, so the n-th send's record finds its probe.
 //
-// Records come back within moments of their send (the device takes the
-// packet inside the send call, or soon after from a queue), so a ring of the
-// last `capacity` sends is enough; a record older than that finds nothing
-// and its probe keeps the send time taken around the send call.
+// Records come back within moments of their send (the stamp is taken as the
+// packet enters the device's queueing discipline, inside the send call), so
+// a ring of the last `capacity` sends is enough; a record older than that
+// finds nothing and its probe keeps the send time taken around the send call.
 #pragma once
 
 #include <cstdint>

@@ -215,8 +215,9 @@ class PingEngine {
   void on_sent(ProbeHandle handle, TimePoint now, std::optional<std::chrono::nanoseconds> realtime = std::nullopt,
                std::chrono::nanoseconds send_call = std::chrono::nanoseconds::zero());
   /// The kernel's transmit timestamp of a probe (SO_TIMESTAMPING, realtime,
-  /// taken when the device took the packet): its RTT then runs from this
-  /// exact time instead of the one on_sent estimated around the send call.
+  /// taken as the packet entered the device's queueing discipline): its RTT
+  /// then runs from this exact time instead of the one on_sent estimated
+  /// around the send call.
   /// It must arrive before the reply does, as it does from a socket whose
   /// error queue is read before its receive queue; later (or for a probe
   /// that already ended, or an unknown handle) it is ignored.

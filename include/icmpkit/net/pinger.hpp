@@ -57,13 +57,14 @@ struct PingerOptions {
   std::uint32_t burst = 1;
   /// Ask the kernel for receive timestamps (RTT from kernel time when given).
   bool kernel_timestamps = true;
-  /// Ask the kernel for transmit timestamps (SO_TIMESTAMPING, software: when
-  /// the device took the packet), so RTTs run from the kernel's send time
-  /// rather than from the time read around the send call, which on loopback
-  /// (replies made inside the call) or in a batch of sends is only an
-  /// estimate. Each probe then costs one error-queue record and one more
-  /// system call to read it, so it is off unless asked for; a kernel that
-  /// refuses the option leaves the estimate in place.
+  /// Ask the kernel for transmit timestamps (SO_TIMESTAMPING, software,
+  /// taken as the packet enters the device's queueing discipline, so a wait
+  /// in a local qdisc counts as it does for ping(8)), so RTTs run from the
+  /// kernel's send time rather than from the time read around the send call,
+  /// which on loopback (replies made inside the call) or in a batch of sends
+  /// is only an estimate. Each probe then costs one error-queue record and
+  /// one more system call to read it, so it is off unless asked for; a
+  /// kernel that refuses the option leaves the estimate in place.
   bool transmit_timestamps = false;
   /// Ask the kernel for each reply's TTL / hop limit (engine::Reply::ttl).
   /// A caller that never shows it (a sweep) saves the kernel a control

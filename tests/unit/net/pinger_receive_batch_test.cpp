@@ -34,7 +34,7 @@ int recording_recvmmsg(int fd, void* messages, unsigned count, int flags, void* 
   return sys::detail::real_system_calls().recvmmsg(fd, messages, count, flags, timeout);
 }
 
-// Runs `requests` pings of `options`, one per target; "" when all were answered.
+// Pings every target with `options`, one request each; "" when every probe was answered.
 std::string ping_all(const std::vector<icmpkit::wire::IpAddress>& targets, const net::PingOptions& options) {
   asio::io_context context;
   net::PingerOptions po;

@@ -116,6 +116,20 @@ std::string ping_through_bucket(wire::Family family, sys::SocketMode mode) {
   return "";
 }
 
+// The first failure of `check` over every socket the namespace offers (v4
+// and, when ::1 is usable, v6; raw and dgram each), or "" when all pass.
+template <typename Check>
+std::string first_failure_on_each_socket(Check check) {
+  const bool v6 = v6_loopback_usable();
+  for (const auto family : {wire::Family::v4, wire::Family::v6}) {
+    if (family == wire::Family::v6 && !v6) continue;
+    for (const auto mode : {sys::SocketMode::raw, sys::SocketMode::dgram}) {
+      if (auto failure = check(family, mode); !failure.empty()) return failure;
+    }
+  }
+  return std::string();
+}
+
 }  // namespace
 
 TEST(TransmitKeys, FindsTheProbeOfEachSendNumber) {
@@ -140,16 +154,12 @@ TEST(TransmitKeys, ForgetsSendsOlderThanItsCapacity) {
 
 TEST(Pinger, TransmitTimestampsTimeEveryProbeWhenAskedFor) {
   ICMPKIT_RUN_IN_PRIVATE_NETNS([] {
-    const bool v6 = v6_loopback_usable();
-    for (const auto family : {wire::Family::v4, wire::Family::v6}) {
-      if (family == wire::Family::v6 && !v6) continue;
-      for (const auto mode : {sys::SocketMode::raw, sys::SocketMode::dgram}) {
-        for (const bool asked : {true, false}) {
-          if (auto failure = ping_and_count(family, mode, asked, asked ? probes : 0); !failure.empty()) return failure;
-        }
+    return first_failure_on_each_socket([](wire::Family family, sys::SocketMode mode) {
+      for (const bool asked : {true, false}) {
+        if (auto failure = ping_and_count(family, mode, asked, asked ? probes : 0); !failure.empty()) return failure;
       }
-    }
-    return std::string();
+      return std::string();
+    });
   });
 }
 
@@ -166,14 +176,5 @@ TEST(Pinger, TransmitTimestampsTimeEveryProbeWhenAskedFor) {
 // 83.4 ms (170.0 or 85.0), depending on whether its request queued before
 // or after the first reply. Threshold: 190 ms.
 TEST(Pinger, TransmitTimestampsCountTheWaitInTheLocalQdisc) {
-  ICMPKIT_RUN_IN_PRIVATE_NETNS([] {
-    const bool v6 = v6_loopback_usable();
-    for (const auto family : {wire::Family::v4, wire::Family::v6}) {
-      if (family == wire::Family::v6 && !v6) continue;
-      for (const auto mode : {sys::SocketMode::raw, sys::SocketMode::dgram}) {
-        if (auto failure = ping_through_bucket(family, mode); !failure.empty()) return failure;
-      }
-    }
-    return std::string();
-  });
+  ICMPKIT_RUN_IN_PRIVATE_NETNS([] { return first_failure_on_each_socket(ping_through_bucket); });
 }
